@@ -1,0 +1,102 @@
+"""Reach the real servers the tests need, or explain why a test cannot run.
+
+On a laptop without a server the test is skipped with the reason; under ``CI=true`` a missing
+server is a failure, because CI promises that every integration test ran.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+HOST = "127.0.0.1"
+MARIADB_PORT = 3306
+POSTGRES_PORT = 5432
+REDIS_PORT = 6379
+MEMCACHED_PORT = int(os.environ.get("CFSETTINGS_TEST_MEMCACHED_PORT", "11211"))
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def unavailable(what: str, why: str) -> None:
+    """Skip on a laptop, fail in CI."""
+    message = f"{what} is not reachable ({why})"
+    if IN_CI:
+        pytest.fail(f"{message}; CI=true requires it", pytrace=False)
+    pytest.skip(message)
+
+
+def port_open(port: int, host: str = HOST, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def require_port(what: str, port: int) -> None:
+    if not port_open(port):
+        unavailable(what, f"nothing listens on {HOST}:{port}")
+
+
+def ensure_memcached() -> None:
+    """Start memcached when it is installed but not running (developer laptops, fresh CI)."""
+    if port_open(MEMCACHED_PORT):
+        return
+    binary = shutil.which("memcached")
+    if binary is None:
+        unavailable("memcached", "not installed: apt-get install memcached")
+        return
+    user = ["-u", "root"] if os.geteuid() == 0 else []
+    subprocess.run(
+        [binary, "-d", *user, "-l", HOST, "-p", str(MEMCACHED_PORT), "-m", "64"], check=False
+    )
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if port_open(MEMCACHED_PORT):
+            return
+        time.sleep(0.1)
+    unavailable("memcached", f"started {binary} but port {MEMCACHED_PORT} never opened")
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+@contextmanager
+def mariadb_database(prefix: str = "cfs") -> Iterator[str]:
+    """A fresh, empty MariaDB database, dropped afterwards."""
+    require_port("MariaDB", MARIADB_PORT)
+    import MySQLdb
+
+    name = unique_name(prefix)
+    conn = MySQLdb.connect(host=HOST, port=MARIADB_PORT, user="root", passwd="")
+    try:
+        conn.cursor().execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        yield name
+    finally:
+        conn.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+        conn.close()
+
+
+@contextmanager
+def postgres_database(prefix: str = "cfs") -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    require_port("PostgreSQL", POSTGRES_PORT)
+    import psycopg
+
+    name = unique_name(prefix)
+    with psycopg.connect(host=HOST, port=POSTGRES_PORT, user="postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield name
+        finally:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
