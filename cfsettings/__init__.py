@@ -1,0 +1,12 @@
+"""Django settings from Cloud Foundry service bindings.
+
+``databases()``, ``caches()`` and ``allowed_hosts()`` read the environment when called.
+Importing this package has no side effects and imports no database driver.
+"""
+
+from .cache import caches
+from .database import databases
+from .hosts import allowed_hosts
+
+__all__ = ["allowed_hosts", "caches", "databases"]
+__version__ = "0.1.0"

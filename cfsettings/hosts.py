@@ -1,0 +1,50 @@
+"""Build ``ALLOWED_HOSTS`` from the app's Cloud Foundry routes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from .bindings import VCAP_APPLICATION, read_application
+from .errors import improperly_configured
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+#: The container's own address: Cloud Foundry's HTTP health check sends it as the Host.
+INTERNAL_IP_VARIABLE = "CF_INSTANCE_INTERNAL_IP"
+
+
+def allowed_hosts(*extra: str, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Host names Django should answer to: the app's routes plus ``extra``, never ``"*"``.
+
+    On Cloud Foundry these are the hosts of ``application_uris`` (or the legacy ``uris``)
+    from ``VCAP_APPLICATION`` and the container's internal IP; elsewhere the loopback names.
+    """
+    env = os.environ if environ is None else environ
+    if "*" in extra:
+        raise improperly_configured(
+            "allowed_hosts() never allows '*': list the host names, or a '.example.com' suffix."
+        )
+    application = read_application(env)
+    hosts: list[str] = []
+    if application is None:
+        hosts.extend(LOCAL_HOSTS)
+    else:
+        routes = application.get("application_uris") or application.get("uris") or []
+        if not isinstance(routes, list) or not all(isinstance(r, str) for r in routes):
+            raise improperly_configured(
+                f"{VCAP_APPLICATION}: 'application_uris' must be a list of strings."
+            )
+        hosts.extend(_host_of(route) for route in routes)
+        internal_ip = env.get(INTERNAL_IP_VARIABLE, "").strip()
+        if internal_ip:
+            hosts.append(f"[{internal_ip}]" if ":" in internal_ip else internal_ip)
+    hosts.extend(extra)
+    return list(dict.fromkeys(host for host in hosts if host))
+
+
+def _host_of(route: str) -> str:
+    """``app.example.com:443/path`` -> ``app.example.com``: Django compares bare hosts."""
+    host = route.strip().split("://", 1)[-1].split("/", 1)[0]
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if ":" in host else host
