@@ -17,8 +17,13 @@ EXTRAS = ".[mysql,postgres,redis,memcached,test]"
 def tests(session: nox.Session, django: str) -> None:
     session.install(f"Django~={django}.0", "-e", EXTRAS)
     session.run(
-        "python", "-m", "pytest",
-        "--cov", "--cov-report=", "-p", "no:cacheprovider",
+        "python",
+        "-m",
+        "pytest",
+        "--cov",
+        "--cov-report=",
+        "-p",
+        "no:cacheprovider",
         *session.posargs,
         env={"COVERAGE_FILE": f".coverage.django{django}"},
     )

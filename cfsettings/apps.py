@@ -6,3 +6,12 @@ from django.apps import AppConfig
 class CfSettingsConfig(AppConfig):
     name = "cfsettings"
     verbose_name = "Cloud Foundry settings"
+
+    def ready(self) -> None:
+        """Register the system checks; imported here, not at import time, because a worker
+        that never runs checks should not pay for loading them."""
+        from django.core import checks
+
+        from .checks import TAG, check_cfsettings
+
+        checks.register(check_cfsettings, TAG)

@@ -1,19 +1,72 @@
 """Read service bindings from the environment into plain ``Service`` records.
 
-This module only reads and validates the binding document; deciding what a service *is*
-belongs to ``matching`` and turning it into Django settings to ``database`` and ``cache``.
+Cloud Foundry delivers bindings in one of three mutually exclusive ways; cfsettings reads the
+first of these that is set (non-empty) and ignores the others, because on the platform only
+one is ever set and a second one on a laptop is a leftover:
+
+1. ``VCAP_SERVICES_FILE_PATH``: a file holding the ``VCAP_SERVICES`` JSON (file-based
+   bindings, for bindings too large for an environment variable);
+2. ``VCAP_SERVICES``: the JSON itself;
+3. ``SERVICE_BINDING_ROOT``: a directory with one directory per binding, as the Kubernetes
+   service binding specification lays them out (Cloud Foundry on Kubernetes, or Cloud
+   Foundry's ``service-binding-k8s`` app feature).
+
+Documents are refused, naming the variable, beyond ``MAX_DOCUMENT_BYTES``, ``MAX_SERVICES``
+or ``MAX_DEPTH``: reading stays bounded in time and memory whatever the input.
+
+This module only reads and validates the bindings; deciding what a service *is* belongs to
+``matching`` and turning it into Django settings to ``database`` and ``cache``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+import os
 
 from .errors import improperly_configured
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
 VCAP_SERVICES = "VCAP_SERVICES"
 VCAP_APPLICATION = "VCAP_APPLICATION"
+VCAP_SERVICES_FILE_PATH = "VCAP_SERVICES_FILE_PATH"
+SERVICE_BINDING_ROOT = "SERVICE_BINDING_ROOT"
+
+#: Where bindings are read from, first to last; the first variable that is set wins.
+SOURCES = (VCAP_SERVICES_FILE_PATH, VCAP_SERVICES, SERVICE_BINDING_ROOT)
+
+#: Cloud Foundry caps an environment variable at 128 KiB and a bindings file at 1 MiB; ten
+#: times that still parses in well under a second, and anything larger is a mistake or an attack.
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+MAX_SERVICES = 10_000
+MAX_BINDING_FILES = 1_000
+#: Real bindings nest about six levels; the limit keeps later code far from Python's recursion
+#: limit (comparisons and redaction walk the credentials).
+MAX_DEPTH = 64
+
+#: Files Cloud Foundry writes into a binding directory beside the credentials. They are
+#: metadata only in directories Cloud Foundry wrote (those with a ``binding-guid`` or
+#: ``instance-guid``): elsewhere a ``name`` file is a credential, often the database name.
+CF_BINDING_METADATA = frozenset(
+    {
+        "binding-guid",
+        "binding-name",
+        "instance-guid",
+        "instance-name",
+        "label",
+        "name",
+        "plan",
+        "provider",
+        "syslog-drain-url",
+        "tags",
+        "type",
+        "volume-mounts",
+    }
+)
+K8S_BINDING_METADATA = frozenset({"type", "provider"})
 
 
 class Service:
@@ -58,10 +111,55 @@ class Service:
         return self.label == "user-provided"
 
 
+def binding_source(environ: Mapping[str, str]) -> tuple[str | None, list[str]]:
+    """The variable bindings are read from (``None``: none is set), and the ignored others."""
+    present = [variable for variable in SOURCES if environ.get(variable, "").strip()]
+    return (present[0] if present else None), present[1:]
+
+
+def read_services(environ: Mapping[str, str]) -> list[Service]:
+    """The services bound to this app, from the first binding source set; ``[]`` if none is."""
+    source, _ = binding_source(environ)
+    if source is None:
+        return []
+    value = environ[source]
+    if source == VCAP_SERVICES:
+        _check_size(len(value), VCAP_SERVICES)
+        return parse_services(load_json(value, VCAP_SERVICES), VCAP_SERVICES)
+    if source == VCAP_SERVICES_FILE_PATH:
+        where = f"{VCAP_SERVICES_FILE_PATH} ({value.strip()!r})"
+        text = read_text_file(value.strip(), where)
+        return parse_services(load_json(text, where), VCAP_SERVICES_FILE_PATH)
+    return read_binding_root(value.strip())
+
+
+def read_text_file(path: str, where: str) -> str:
+    """A UTF-8 file's text, refusing files over ``MAX_DOCUMENT_BYTES`` before reading them."""
+    try:
+        with open(path, "rb") as handle:
+            _check_size(os.fstat(handle.fileno()).st_size, where)
+            data = handle.read(MAX_DOCUMENT_BYTES + 1)  # a pipe or device reports no size
+    except OSError as exc:
+        raise improperly_configured(f"{where} cannot be read: {exc.strerror}.") from None
+    _check_size(len(data), where)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise improperly_configured(f"{where} is not UTF-8 text.") from None
+
+
+def _check_size(size: int, where: str) -> None:
+    if size > MAX_DOCUMENT_BYTES:
+        raise improperly_configured(
+            f"{where} is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB; cfsettings "
+            "refuses to read it."
+        )
+
+
 def load_json(text: str, variable: str) -> Any:
     """Parse JSON, naming the variable on failure and never echoing its content."""
     try:
-        return json.loads(text)
+        document = json.loads(text)
     except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError for bytes
         position = ""
         if isinstance(exc, json.JSONDecodeError):
@@ -69,6 +167,29 @@ def load_json(text: str, variable: str) -> Any:
         raise improperly_configured(f"{variable} is not valid JSON{position}.") from None
     except RecursionError:
         raise improperly_configured(f"{variable} is nested too deeply to read.") from None
+    if nested_deeper_than(document, MAX_DEPTH):
+        raise improperly_configured(
+            f"{variable} is nested more than {MAX_DEPTH} levels deep; cfsettings refuses to "
+            "read it."
+        )
+    return document
+
+
+def nested_deeper_than(document: Any, limit: int) -> bool:
+    """Whether containers nest deeper than ``limit``; iterative, so any depth is safe."""
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def parse_services(document: Any, source: str = VCAP_SERVICES) -> list[Service]:
@@ -102,7 +223,15 @@ def parse_services(document: Any, source: str = VCAP_SERVICES) -> list[Service]:
                 )
             seen[service.name] = service
             services.append(service)
+            _check_count(len(services), source)
     return services
+
+
+def _check_count(count: int, source: str) -> None:
+    if count > MAX_SERVICES:
+        raise improperly_configured(
+            f"{source} binds more than {MAX_SERVICES} services; cfsettings refuses to read it."
+        )
 
 
 def _parse_instance(raw: Any, key: str, where: str, source: str) -> Service:
@@ -133,12 +262,107 @@ def _parse_instance(raw: Any, key: str, where: str, source: str) -> Service:
     )
 
 
-def read_services(environ: Mapping[str, str]) -> list[Service]:
-    """The services bound to this app; an empty list when nothing is bound."""
-    text = environ.get(VCAP_SERVICES, "")
-    if not text.strip():
+def read_binding_root(root: str) -> list[Service]:
+    """Services from a Kubernetes-style binding root: one directory per binding.
+
+    The directory's name is the service's name; each file in it is one entry, read as UTF-8
+    without its trailing newline. ``type`` becomes a tag (and the label, unless a ``label``
+    file gives one), so the matching rules are those of ``VCAP_SERVICES``. Hidden entries are
+    skipped: Kubernetes keeps the real files of a mounted secret in ``..data`` directories.
+    A root that does not exist binds nothing: buildpacks set the variable unconditionally.
+    """
+    try:
+        names = sorted(entry.name for entry in os.scandir(root))
+    except FileNotFoundError:
         return []
-    return parse_services(load_json(text, VCAP_SERVICES), VCAP_SERVICES)
+    except OSError as exc:
+        raise improperly_configured(
+            f"{SERVICE_BINDING_ROOT} ({root!r}) cannot be read: {exc.strerror}."
+        ) from None
+    services: list[Service] = []
+    budget = [MAX_DOCUMENT_BYTES]
+    for name in names:
+        path = os.path.join(root, name)
+        if name.startswith(".") or not os.path.isdir(path):
+            continue
+        services.append(_read_binding(path, name, budget))
+        _check_count(len(services), SERVICE_BINDING_ROOT)
+    return services
+
+
+def _read_binding(path: str, name: str, budget: list[int]) -> Service:
+    entries: dict[str, str] = {}
+    where = f"{SERVICE_BINDING_ROOT} binding {name!r}"
+    try:
+        files = sorted(entry.name for entry in os.scandir(path))
+    except OSError as exc:
+        raise improperly_configured(f"{where} cannot be read: {exc.strerror}.") from None
+    if len(files) > MAX_BINDING_FILES:
+        raise improperly_configured(
+            f"{where} holds more than {MAX_BINDING_FILES} files; cfsettings refuses to read it."
+        )
+    for file in files:
+        full = os.path.join(path, file)
+        if file.startswith(".") or not os.path.isfile(full):
+            continue
+        try:
+            with open(full, "rb") as handle:
+                data = handle.read(budget[0] + 1)
+        except OSError as exc:
+            raise improperly_configured(
+                f"{where}: the file {file!r} cannot be read: {exc.strerror}."
+            ) from None
+        budget[0] -= len(data)
+        if budget[0] < 0:
+            raise improperly_configured(
+                f"{SERVICE_BINDING_ROOT} holds more than "
+                f"{MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB; cfsettings refuses to read it."
+            )
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise improperly_configured(f"{where}: the file {file!r} is not UTF-8 text.") from None
+        entries[file] = text[:-1] if text.endswith("\n") else text
+
+    written_by_cf = "binding-guid" in entries or "instance-guid" in entries
+    metadata = CF_BINDING_METADATA if written_by_cf else K8S_BINDING_METADATA
+    kind = entries.get("type", "").strip()
+    tags = _binding_tags(entries.get("tags", ""), where) if written_by_cf else []
+    if kind and kind not in tags:
+        tags.append(kind)
+    label = entries.get("label", kind) if written_by_cf else kind
+    credentials = {
+        key: _binding_value(key, value) for key, value in entries.items() if key not in metadata
+    }
+    plan = entries.get("plan", "") if written_by_cf else ""
+    return Service(name, label, tags, credentials, plan, SERVICE_BINDING_ROOT)
+
+
+def _binding_tags(text: str, where: str) -> list[str]:
+    """Cloud Foundry writes ``tags`` as a JSON list; accept a comma-separated list too."""
+    if text.lstrip().startswith("["):
+        tags = load_json(text, f"{where}: the file 'tags'")
+        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+            raise improperly_configured(f"{where}: 'tags' must be a list of strings.")
+        return list(tags)
+    return [tag.strip() for tag in text.split(",") if tag.strip()]
+
+
+def _binding_value(key: str, text: str) -> Any:
+    """A file's content; JSON objects and lists (nested credentials, as Cloud Foundry writes
+    them) are parsed, except in files whose name says they hold a secret, which stay text."""
+    from .redact import secret_key
+
+    stripped = text.strip()
+    if not stripped.startswith(("{", "[")) or secret_key(key):
+        return text
+    try:
+        value = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return text
+    if nested_deeper_than(value, MAX_DEPTH):
+        return text
+    return value
 
 
 def read_application(environ: Mapping[str, str]) -> dict[str, Any] | None:
@@ -146,6 +370,7 @@ def read_application(environ: Mapping[str, str]) -> dict[str, Any] | None:
     text = environ.get(VCAP_APPLICATION, "")
     if not text.strip():
         return None
+    _check_size(len(text), VCAP_APPLICATION)
     document = load_json(text, VCAP_APPLICATION)
     if not isinstance(document, dict):
         raise improperly_configured(

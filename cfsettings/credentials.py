@@ -16,9 +16,6 @@ field for something else:
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
-
 from .errors import improperly_configured
 from .matching import (
     JDBC_KEYS,
@@ -33,7 +30,12 @@ from .matching import (
     nested_connection,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
+if TYPE_CHECKING:
+    from typing import Any
+
 DEFAULT_PORTS = {MYSQL: 3306, POSTGRESQL: 5432, REDIS: 6379, MEMCACHED: 11211}
+WEB_PREFIXES = tuple(f"{scheme}://" for scheme in WEB_SCHEMES)
 
 HOST_KEYS = ("host", "hostname", "db_host", "endpoint_address")
 PORT_KEYS = ("port", "db_port")
@@ -122,8 +124,8 @@ def read_endpoint(match: Match) -> Endpoint:
     if kind == REDIS and _first(fields, ("tls_port",)) is not None:
         endpoint.port = _port(endpoint, fields["tls_port"], "tls_port")
         endpoint.tls = True
-    elif (port := _first(fields, PORT_KEYS)) is not None:
-        endpoint.port = _port(endpoint, port, "port")
+    elif (port_key := _first_key(fields, PORT_KEYS)) is not None:
+        endpoint.port = _port(endpoint, fields[port_key], port_key)
     for keys, attribute in ((USER_KEYS, "username"), (PASSWORD_KEYS, "password")):
         value = _first(fields, keys)
         if value is not None:
@@ -149,7 +151,9 @@ def _flatten(credentials: dict[str, Any]) -> dict[str, Any]:
     for key in JDBC_KEYS:
         if key in fields:
             fields.setdefault("jdbcurl", fields[key])
-    uri_key = next((key for key in _uri_keys() if key in fields), None)
+    uri_key = next(
+        (key for key in _uri_keys() if key in fields and not _web_link(fields[key])), None
+    )
     if uri_key is not None:
         fields["uri"] = fields[uri_key]
     tls = fields.get("tls")
@@ -177,6 +181,11 @@ def _flatten(credentials: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def _web_link(value: Any) -> bool:
+    """A dashboard or console link that brokers put beside (or instead of) the real URI."""
+    return isinstance(value, str) and value.strip().lower().startswith(WEB_PREFIXES)
+
+
 def _uri_keys() -> tuple[str, ...]:
     from .matching import URI_KEYS
 
@@ -184,10 +193,16 @@ def _uri_keys() -> tuple[str, ...]:
 
 
 def _first(fields: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    key = _first_key(fields, keys)
+    return None if key is None else fields[key]
+
+
+def _first_key(fields: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    """The first of ``keys`` with a value (neither null nor empty), to name it in errors."""
     for key in keys:
         value = fields.get(key)
         if value is not None and value != "":
-            return value
+            return key
     return None
 
 
@@ -201,7 +216,7 @@ def _port(endpoint: Endpoint, value: Any, field: str) -> int:
     text = (
         str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
     )
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
         raise _error(endpoint, f"'{field}' is not a port number")
     return int(text)
 
@@ -231,7 +246,9 @@ def _split_host_port(endpoint: Endpoint, text: str, field: str) -> tuple[str, in
 
 def _servers(endpoint: Endpoint, value: Any) -> list[str]:
     """Memcached ``servers``: a list, or one string separated by commas or spaces."""
-    items = value if isinstance(value, list) else str(value).replace(",", " ").split()
+    if not isinstance(value, (list, str)):
+        raise _error(endpoint, "'servers' must be a list or a string")
+    items = value if isinstance(value, list) else value.replace(",", " ").split()
     servers = []
     for item in items:
         host, port = _split_host_port(endpoint, _text(endpoint, item, "servers"), "servers")
@@ -244,6 +261,8 @@ def _join_host_port(host: str, port: int) -> str:
 
 
 def _apply_uri(endpoint: Endpoint, value: Any, key: str, kind: str) -> None:
+    from urllib.parse import parse_qsl, unquote, urlsplit  # only when a URI is bound
+
     field = "jdbcUrl" if key == "jdbcurl" else "uri"
     text = _text(endpoint, value, field).strip()
     if text.lower().startswith("jdbc:"):
@@ -254,15 +273,20 @@ def _apply_uri(endpoint: Endpoint, value: Any, key: str, kind: str) -> None:
     except ValueError:
         raise _error(endpoint, f"'{field}' is not a valid URI (bad host or port)") from None
     scheme = parts.scheme.lower()
-    if scheme in WEB_SCHEMES:
-        return  # a dashboard link, not a connection
-    if scheme not in SCHEMES[kind] and not (kind == MYSQL and scheme == "mariadb"):
+    if scheme not in SCHEMES[kind]:
         if field == "uri":
-            raise _error(endpoint, f"'{field}' has the scheme {scheme!r}, not one of {kind}'s")
+            raise _error(
+                endpoint,
+                f"'{field}' has the scheme {scheme!r}, not one of {kind}'s"
+                if scheme
+                else f"'{field}' is not a URI (it has no scheme)",
+            )
         return  # a jdbcUrl for another engine says nothing about this one
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
     if parts.hostname:
         endpoint.host = parts.hostname
+    if port == 0:  # urlsplit refuses ports above 65535 but not 0
+        raise _error(endpoint, f"'{field}' is not a valid URI (bad host or port)")
     if port is not None:
         endpoint.port = port
     if parts.username is not None:

@@ -45,18 +45,26 @@ def write_pem(pem: str, cert_dir: str | None = None) -> str:
         with open(path, "rb") as existing:
             if existing.read() == content and _is_private(os.fstat(existing.fileno())):
                 return path
-    except FileNotFoundError:
-        pass
-    temporary = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        pass  # missing, or not a readable file: (re)write it
+    import tempfile
+
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
+        # A unique 0600 file, renamed into place: readers never see a partial certificate,
+        # and a temporary file left by a crashed process never blocks the next one.
+        fd, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(content)
+            os.replace(temporary, path)
+        except BaseException:
             os.unlink(temporary)
-        raise
+            raise
+    except OSError as exc:
+        raise improperly_configured(
+            f"cfsettings cannot write a certificate in {directory!r} ({exc.strerror}); set "
+            f"{CERT_DIR_VARIABLE} to a writable directory."
+        ) from None
     return path
 
 

@@ -100,3 +100,54 @@ def postgres_database(prefix: str = "cfs") -> Iterator[str]:
             yield name
         finally:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def mariadb_database_as(password: str, prefix: str = "cfs") -> Iterator[tuple[str, str]]:
+    """A fresh MariaDB database and a user (with ``password``) allowed everything on it.
+
+    Yields (database, user); both are dropped afterwards.
+    """
+    import MySQLdb
+
+    with mariadb_database(prefix) as database:
+        user = unique_name(f"{prefix}u")
+        conn = MySQLdb.connect(
+            host=HOST, port=MARIADB_PORT, user="root", passwd="", charset="utf8mb4"
+        )
+        try:
+            cursor = conn.cursor()
+            cursor.execute(f"CREATE USER '{user}'@'%%' IDENTIFIED BY %s", (password,))
+            cursor.execute(f"GRANT ALL PRIVILEGES ON `{database}`.* TO '{user}'@'%'")
+            yield database, user
+        finally:
+            conn.cursor().execute(f"DROP USER IF EXISTS '{user}'@'%'")
+            conn.close()
+
+
+@contextmanager
+def postgres_database_as(password: str, prefix: str = "cfs") -> Iterator[tuple[str, str]]:
+    """A fresh PostgreSQL database owned by a new role with ``password``.
+
+    Yields (database, role); both are dropped afterwards. (The loopback server may trust every
+    connection, so the password is only checked where pg_hba asks for one.)
+    """
+    require_port("PostgreSQL", POSTGRES_PORT)
+    import psycopg
+    from psycopg import sql
+
+    database, role = unique_name(prefix), unique_name(f"{prefix}u")
+    with psycopg.connect(host=HOST, port=POSTGRES_PORT, user="postgres", autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(role), sql.Literal(password)
+            )
+        )
+        try:
+            conn.execute(f'CREATE DATABASE "{database}" OWNER "{role}"')
+            try:
+                yield database, role
+            finally:
+                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        finally:
+            conn.execute(f'DROP ROLE IF EXISTS "{role}"')

@@ -1,0 +1,9 @@
+"""The guestbook at ``/``, Django's admin at ``/admin/``."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("guestbook.urls")),
+]
