@@ -1,6 +1,6 @@
 """The whole test suite, on every supported Django, plus lint and type checks.
 
-``python3 -m nox`` runs it all; ``python3 -m nox -s tests-5.2`` one Django only.
+``python3 -m nox`` runs it all; ``python3 -m nox -s "tests(5.2)"`` one Django only.
 """
 
 import nox

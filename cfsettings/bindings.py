@@ -134,18 +134,33 @@ def read_services(environ: Mapping[str, str]) -> list[Service]:
 
 
 def read_text_file(path: str, where: str) -> str:
-    """A UTF-8 file's text, refusing files over ``MAX_DOCUMENT_BYTES`` before reading them."""
+    """A UTF-8 file's text (a BOM is dropped), refusing more than ``MAX_DOCUMENT_BYTES``."""
+    data = _read_bytes(path, where, MAX_DOCUMENT_BYTES)
+    _check_size(len(data), where)
+    return _decode(data.removeprefix(b"\xef\xbb\xbf"), where)
+
+
+def _read_bytes(path: str, where: str, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of a file: enough to tell it is too large, never more."""
     try:
         with open(path, "rb") as handle:
-            _check_size(os.fstat(handle.fileno()).st_size, where)
-            data = handle.read(MAX_DOCUMENT_BYTES + 1)  # a pipe or device reports no size
+            return handle.read(limit + 1)
     except OSError as exc:
         raise improperly_configured(f"{where} cannot be read: {exc.strerror}.") from None
-    _check_size(len(data), where)
+
+
+def _decode(data: bytes, where: str) -> str:
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise improperly_configured(f"{where} is not UTF-8 text.") from None
+
+
+def _listdir(path: str, where: str) -> list[str]:
+    try:
+        return sorted(entry.name for entry in os.scandir(path))
+    except OSError as exc:
+        raise improperly_configured(f"{where} cannot be read: {exc.strerror}.") from None
 
 
 def _check_size(size: int, where: str) -> None:
@@ -271,14 +286,9 @@ def read_binding_root(root: str) -> list[Service]:
     skipped: Kubernetes keeps the real files of a mounted secret in ``..data`` directories.
     A root that does not exist binds nothing: buildpacks set the variable unconditionally.
     """
-    try:
-        names = sorted(entry.name for entry in os.scandir(root))
-    except FileNotFoundError:
+    if not os.path.lexists(root):
         return []
-    except OSError as exc:
-        raise improperly_configured(
-            f"{SERVICE_BINDING_ROOT} ({root!r}) cannot be read: {exc.strerror}."
-        ) from None
+    names = _listdir(root, f"{SERVICE_BINDING_ROOT} ({root!r})")
     services: list[Service] = []
     budget = [MAX_DOCUMENT_BYTES]
     for name in names:
@@ -293,10 +303,7 @@ def read_binding_root(root: str) -> list[Service]:
 def _read_binding(path: str, name: str, budget: list[int]) -> Service:
     entries: dict[str, str] = {}
     where = f"{SERVICE_BINDING_ROOT} binding {name!r}"
-    try:
-        files = sorted(entry.name for entry in os.scandir(path))
-    except OSError as exc:
-        raise improperly_configured(f"{where} cannot be read: {exc.strerror}.") from None
+    files = _listdir(path, where)
     if len(files) > MAX_BINDING_FILES:
         raise improperly_configured(
             f"{where} holds more than {MAX_BINDING_FILES} files; cfsettings refuses to read it."
@@ -305,23 +312,10 @@ def _read_binding(path: str, name: str, budget: list[int]) -> Service:
         full = os.path.join(path, file)
         if file.startswith(".") or not os.path.isfile(full):
             continue
-        try:
-            with open(full, "rb") as handle:
-                data = handle.read(budget[0] + 1)
-        except OSError as exc:
-            raise improperly_configured(
-                f"{where}: the file {file!r} cannot be read: {exc.strerror}."
-            ) from None
+        data = _read_bytes(full, f"{where}: the file {file!r}", budget[0])
         budget[0] -= len(data)
-        if budget[0] < 0:
-            raise improperly_configured(
-                f"{SERVICE_BINDING_ROOT} holds more than "
-                f"{MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB; cfsettings refuses to read it."
-            )
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise improperly_configured(f"{where}: the file {file!r} is not UTF-8 text.") from None
+        _check_size(MAX_DOCUMENT_BYTES - budget[0], f"All of {SERVICE_BINDING_ROOT}")
+        text = _decode(data, f"{where}: the file {file!r}")
         entries[file] = text[:-1] if text.endswith("\n") else text
 
     written_by_cf = "binding-guid" in entries or "instance-guid" in entries

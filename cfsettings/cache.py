@@ -64,9 +64,9 @@ def caches(
             endpoint = read_endpoint(match)
             result[match.service.name] = {**from_endpoint(endpoint, overrides, cert_dir), **common}
         if chosen.service.name != "default":  # a service named "default" is its own alias
-            from copy import deepcopy  # the alias and default must not share OPTIONS
+            from .database import copy_entry  # the alias and default must not share OPTIONS
 
-            result["default"] = deepcopy(result[chosen.service.name])
+            result["default"] = copy_entry(result[chosen.service.name])
         return result
 
     url = env.get(REDIS_URL, "").strip()

@@ -45,6 +45,7 @@ from .matching import (
     classify,
     requested_defaults,
 )
+from .redact import Redactor
 
 TAG = "cfsettings"
 
@@ -64,8 +65,19 @@ SQLITE_ENGINES = ("django.db.backends.sqlite3", "django.contrib.gis.db.backends.
 def check_cfsettings(
     app_configs: Any = None, environ: Mapping[str, str] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
-    """Every cfsettings check, from one reading of the environment."""
+    """Every cfsettings check, from one reading of the environment, secrets masked."""
     env = os.environ if environ is None else environ
+    redactor = Redactor()
+    for variable in (DATABASE_URL, REDIS_URL):
+        redactor.learn(env.get(variable, ""))
+    messages = _check(env, redactor)
+    for message in messages:
+        message.msg = redactor.scrub(message.msg)
+        message.hint = redactor.scrub(message.hint) if message.hint else message.hint
+    return messages
+
+
+def _check(env: Mapping[str, str], redactor: Redactor) -> list[checks.CheckMessage]:
     messages = _sqlite_on_cloud_foundry(env)
     source, ignored = binding_source(env)
     if ignored:
@@ -90,6 +102,7 @@ def check_cfsettings(
         ]
     matches: list[Match] = []
     for service in services:
+        redactor.learn(service.credentials)
         try:
             decision = classify(service)
         except ImproperlyConfigured:
@@ -117,7 +130,8 @@ def check_cfsettings(
         if family and env.get(url_variable, "").strip():
             messages.append(
                 checks.Warning(
-                    f"{url_variable} is set but ignored: the bound {noun} service "
+                    f"{url_variable} is set but ignored: the bound {noun} "
+                    f"{'service' if len(family) == 1 else 'services'} "
                     f"{_names(family)} "
                     f"{'is' if len(family) == 1 else 'are'} used instead.",
                     hint=f"Unset {url_variable}, or unbind the service, so that one source "

@@ -100,9 +100,13 @@ class Endpoint:
 
     def __repr__(self) -> str:
         secret = ", password='********'" if self.password else ""
+        host, database = (
+            "'********'" if self.password and value == self.password else repr(value)
+            for value in (self.host, self.database)
+        )  # a broker may reuse the password as a name: it is masked wherever it appears
         return (
-            f"Endpoint(service={self.service!r}, kind={self.kind!r}, host={self.host!r}, "
-            f"port={self.port!r}, database={self.database!r}, tls={self.tls!r}{secret})"
+            f"Endpoint(service={self.service!r}, kind={self.kind!r}, host={host}, "
+            f"port={self.port!r}, database={database}, tls={self.tls!r}{secret})"
         )
 
 
@@ -156,6 +160,8 @@ def _flatten(credentials: dict[str, Any]) -> dict[str, Any]:
     )
     if uri_key is not None:
         fields["uri"] = fields[uri_key]
+    else:
+        fields.pop("uri", None)  # at most a dashboard link
     tls = fields.get("tls")
     if isinstance(tls, dict):  # Tanzu MySQL: tls.cert.ca
         cert = tls.get("cert")
@@ -334,6 +340,8 @@ def _pem_or_path(endpoint: Endpoint, value: Any, what: str) -> str:
 
     text = _text(endpoint, value, what)
     if is_pem(text.replace("\\n", "\n")):
+        if _unencodable(text):
+            raise _error(endpoint, f"the {what} is not valid text (unpaired surrogates)")
         return normalise_pem(text)
     if os.path.isabs(text) and os.path.isfile(text):
         return text
@@ -341,6 +349,15 @@ def _pem_or_path(endpoint: Endpoint, value: Any, what: str) -> str:
     if decoded is not None and is_pem(decoded):
         return normalise_pem(decoded)
     raise _error(endpoint, f"the {what} is neither PEM text nor an existing file")
+
+
+def _unencodable(text: str) -> bool:
+    """JSON's ``\\ud800`` escapes make strings no file can hold: writing the PEM would fail."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _from_base64(endpoint: Endpoint, value: Any, field: str, quiet: bool = False) -> str | None:

@@ -105,6 +105,8 @@ def build_report(
             cert_dir = os.path.join(scratch, "certs")
             report = _collect(environ, settings, origin, redactor, cert_dir)
             masked = redactor.data(report)
+            for name in ("DATABASES", "CACHES", "ALLOWED_HOSTS"):  # aliases, option names
+                masked["settings"][name] = redactor.data(report["settings"][name], keys=True)
     finally:
         requested_defaults.clear()
         requested_defaults.update(saved)
@@ -253,7 +255,8 @@ def _default(
         result["why"] = (
             f"no {noun} service is bound; {url_variable} is used"
             if url_set
-            else f"no {noun} service is bound and {url_variable} is not set: the fallback"
+            else f"no {noun} service is bound and {url_variable} is not set, so the fallback "
+            "is used"
         )
         return result
     result[url_variable] = (
@@ -400,7 +403,7 @@ def _parse_cf_env(text: str, where: str) -> dict[str, str]:
             ) from None
         if named is not None:
             environment[label] = _as_text(value, f"{where}: {label}")
-        elif isinstance(value, dict):
+        else:  # decoding from a "{" yields an object
             environment.update(_environment_of(value, where))
         position = end
     environment.update(_user_provided(text))
@@ -439,7 +442,7 @@ def render_json(report: dict[str, Any]) -> str:
 
 def render_text(report: dict[str, Any]) -> str:
     """The report for a person, in 80 columns."""
-    lines: list[str] = [f"cfsettings {report['cfsettings']}: settings from {report['origin']}"]
+    lines = _wrap("", f"cfsettings {report['cfsettings']}: settings from {report['origin']}")
     lines.append("")
     bindings = report["bindings"]
     if bindings["source"] is None:
@@ -612,8 +615,11 @@ def run(
         stdout.write(f"cfsettings: {exc}\n")  # names the file, never its content
         return 1
     report = build_report(environ, settings=settings, origin=origin, redactor=redactor)
-    text = render_json(report) if options.get("json") else render_text(report)
-    stdout.write(redactor.scrub(text))
+    # JSON is masked value by value already (a pass over its text could turn `true` or a
+    # number into invalid JSON); text also gets a last pass over the words around the values.
+    stdout.write(
+        render_json(report) if options.get("json") else redactor.scrub(render_text(report))
+    )
     return 1 if report["errors"] else 0
 
 

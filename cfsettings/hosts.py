@@ -42,7 +42,9 @@ def allowed_hosts(*extra: str, environ: Mapping[str, str] | None = None) -> list
         if internal_ip:
             hosts.append(f"[{internal_ip}]" if ":" in internal_ip else internal_ip)
     hosts.extend(extra)
-    return list(dict.fromkeys(host for host in hosts if host))
+    # "*" cannot come from extra (refused above), nor from a route: Cloud Foundry has no such
+    # route, and a hand-written VCAP_APPLICATION must not open the app to every Host header.
+    return list(dict.fromkeys(host for host in hosts if host and host != "*"))
 
 
 def _host_of(route: str) -> str:

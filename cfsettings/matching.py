@@ -42,7 +42,7 @@ LABEL_PARTS: dict[str, tuple[str, ...]] = {
     MYSQL: ("mysql", "mariadb", "cleardb"),
     POSTGRESQL: ("postgres", "elephantsql"),
     REDIS: ("redis",),
-    MEMCACHED: ("memcache",),  # also memcachier, memcachedcloud
+    MEMCACHED: ("memcache", "memcachier"),  # "memcache" also covers memcachedcloud
 }
 SCHEMES: dict[str, tuple[str, ...]] = {
     MYSQL: ("mysql", "mysql2", "mariadb"),

@@ -10,16 +10,18 @@ Three rules work together, because each alone misses something:
    parameter (JDBC URLs carry the login there) is masked in every string.
 3. **Known values.** Every secret found by rules 1 and 2 in the credentials is remembered, in
    each spelling it may take (raw, percent-encoded, JSON- or repr-escaped), and masked wherever
-   it appears: in other values, in keys, and in the finished text. A broker that repeats the
-   password as the user name, or in a field with an innocent name, leaks nothing.
+   it appears: in other values, in settings' keys, and in the finished text. A broker that
+   repeats the password as the user name, or in a field with an innocent name, leaks nothing.
+   Secrets shorter than ``MIN_SUBSTRING`` are masked as whole values only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
@@ -32,6 +34,9 @@ FILE_PARTS = ("key", "cert")
 #: Django's cache options that merely contain "key".
 NOT_SECRET_KEYS = frozenset({"key_prefix", "key_function"})
 
+#: Shorter secrets are masked where they are a whole value, not inside other text, which they
+#: would shred ("pw" is in "upward") while protecting nothing: they are guessed in no time.
+MIN_SUBSTRING = 4
 _QUERY_PASSWORD = re.compile(r"(?i)(?:^|[?&;])(?:password|passwd|pwd|pass)=([^&;#]*)")
 _MAX_DEPTH = 100
 
@@ -128,6 +133,9 @@ def spellings(secret: str) -> set[str]:
                 escape(form),
             }
         )
+    for form in list(forms):  # the secret may itself be the escaped spelling of a value
+        with contextlib.suppress(ValueError):
+            forms.add(json.loads(f'"{form}"'))
     return {form for form in forms if form.strip("* \t\r\n")}
 
 
@@ -181,31 +189,39 @@ class Redactor:
             ):
                 self.add(str(value))
 
-    def _present(self, text: str) -> list[str]:
+    def _present(self, text: str, candidates: list[str] | None = None) -> list[str]:
         if self._ordered is None:
-            self._ordered = sorted(self._secrets, key=lambda s: (-len(s), s))
-        return [secret for secret in self._ordered if secret in text]
+            self._ordered = sorted(
+                (secret for secret in self._secrets if len(secret) >= MIN_SUBSTRING),
+                key=lambda secret: (-len(secret), secret),
+            )
+        pool = self._ordered if candidates is None else candidates
+        return [secret for secret in pool if secret in text]
 
-    def text(self, text: str) -> str:
-        """One value with URI passwords and every known secret masked."""
-        return self.scrub(redact_uri(text))
+    def scrub(self, text: str, candidates: list[str] | None = None) -> str:
+        """``text`` (a value, or a whole report) with every known secret masked.
 
-    def scrub(self, text: str) -> str:
-        """``text`` (a value, or a whole report) with every known secret masked."""
-        present = self._present(text)
+        ``candidates`` (the secrets present somewhere in a whole structure, longest first)
+        saves testing every secret against every value of a large report.
+        """
+        present = self._present(text, candidates)
         while present:  # a replacement can complete another secret (it ends in "*")
             for secret in present:
                 text = text.replace(secret, MASK)
             present = self._present(text)
         return text
 
-    def data(self, value: Any) -> Any:
-        """A copy of ``value`` (dicts, lists, scalars) with every secret masked."""
-        masked = self._structural(value, "", 0)
-        present = self._present("\0".join(_strings(masked)))
-        if not present:
-            return masked
-        return self._replace(masked)
+    def _value(self, text: str, candidates: list[str] | None) -> str:
+        if text in self._secrets or text.strip() in self._secrets:
+            return MASK
+        return self.scrub(text, candidates)
+
+    def data(self, value: Any, keys: bool = False) -> Any:
+        """A copy of ``value`` (dicts, lists, scalars) with every secret masked; dict keys
+        too with ``keys`` (settings' keys are data, a report's keys are its schema)."""
+        structural = self._structural(value, "", 0)
+        candidates = self._present("\0".join(_strings(structural)))
+        return self._replace(structural, keys, candidates)
 
     def _structural(self, value: Any, key: str, depth: int) -> Any:
         if depth > _MAX_DEPTH:
@@ -223,23 +239,25 @@ class Redactor:
             return value
         return redact_uri(str(value))  # paths, lazy strings: shown as text
 
-    def _replace(self, value: Any) -> Any:
+    def _replace(self, value: Any, keys: bool, candidates: list[str]) -> Any:
         if isinstance(value, dict):
             return {
-                self.scrub(k) if isinstance(k, str) else k: self._replace(v)
+                self._value(k, candidates) if keys and isinstance(k, str) else k: self._replace(
+                    v, keys, candidates
+                )
                 for k, v in value.items()
             }
         if isinstance(value, list):
-            return [self._replace(item) for item in value]
+            return [self._replace(item, keys, candidates) for item in value]
         if isinstance(value, str):
-            return self.scrub(value)
+            return self._value(value, candidates)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return MASK if self._present(str(value)) else value
+            return MASK if self._value(str(value), candidates) != str(value) else value
         return value
 
 
-def _strings(value: Any) -> Iterable[str]:
-    """Every key and scalar of an (already bounded) structure, as text."""
+def _strings(value: Any) -> Iterator[str]:
+    """Every key and scalar of an (already depth-bounded) structure, as text."""
     stack = [value]
     while stack:
         item = stack.pop()

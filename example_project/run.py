@@ -1,6 +1,6 @@
 """Run the guestbook example on this machine with one command: ``python3 example_project/run.py``.
 
-It needs nothing but Python 3 and this repository: it makes a virtual environment in
+It needs nothing but Python 3 and this repository: it makes (and owns) a virtual environment in
 ``example_project/.venv`` (Debian's system Python refuses ``pip install``), installs cfsettings
 from this checkout with what the SQLite default needs, stages the app with ``cf_stage`` exactly as
 Cloud Foundry would, and then becomes gunicorn on http://127.0.0.1:8000/ (``--port`` to change).
@@ -47,7 +47,6 @@ def stamp(wanted: list[str]) -> str:
     return json.dumps(
         {
             "python": sys.version,
-            "executable": sys.executable,
             "requirements": wanted,
             "packaging": hashlib.sha256(packaging).hexdigest(),
         },

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -138,6 +139,13 @@ class Process:
     @property
     def stdout(self) -> str:
         return "".join(self.lines)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: a database that is down."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
 
 
 def assert_no_secret(*outputs: str) -> None:

@@ -320,8 +320,14 @@ def test_redis_url_is_used_when_only_databases_are_bound():
 @pytest.mark.parametrize(
     ("url", "problem"),
     [
-        (f"memcached://u:{HOSTILE_QUOTED}@h:11211", "must start with redis://, rediss:// or unix://, not memcached://."),
-        (f"redis+sentinel://u:{HOSTILE_QUOTED}@h", "must start with redis://, rediss:// or unix://."),
+        (
+            f"memcached://u:{HOSTILE_QUOTED}@h:11211",
+            "must start with redis://, rediss:// or unix://, not memcached://.",
+        ),
+        (
+            f"redis+sentinel://u:{HOSTILE_QUOTED}@h",
+            "must start with redis://, rediss:// or unix://.",
+        ),
         (f"redis://u:{HOSTILE_QUOTED}@h:port", "is not a valid URL (bad host or port)."),
         (f"redis://u:{HOSTILE_QUOTED}@[::1", "is not a valid URL (bad host or port)."),
         (HOSTILE, "must start with redis://, rediss:// or unix://."),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import signal
-import socket
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from tests.stagekit import (
     HOSTILE_PASSWORD,
     Process,
     assert_no_secret,
+    closed_port,
     environment,
     manage,
     mariadb,
@@ -331,12 +331,6 @@ def test_lock_timeout_bounds_the_wait(any_database, tmp_path):
     assert "still taken after 0.5s (--lock-timeout 0.5)" in reason
     assert elapsed < 10
     assert_no_secret(waited.stdout, waited.stderr)
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((servers.HOST, 0))
-        return probe.getsockname()[1]
 
 
 def test_database_down_waits_then_fails_within_wait():

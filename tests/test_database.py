@@ -265,6 +265,21 @@ def test_certificate_directory_argument_beats_the_environment(cert_dir, tmp_path
     assert ca == PemFile(CA_PEM, other)
 
 
+def test_tags_say_mysql_but_the_uri_says_postgresql():
+    environ = env("db", {"uri": "postgres://u:p@h.example.com/d"}, label="p.mysql", tags=["mysql"])
+    assert databases(environ=environ)["default"] == postgresql("d", "u", "p", "h.example.com")
+
+
+def test_ambiguous_service_is_an_error_naming_it():
+    credentials = {"host": "h", "name": "d", "password": HOSTILE}
+    with pytest.raises(ImproperlyConfigured) as excinfo:
+        databases(environ=env("both", credentials, tags=["mysql", "postgresql"]))
+    assert str(excinfo.value).startswith(
+        "Service 'both' is ambiguous: tag 'mysql', tag 'postgresql'."
+    )
+    assert_no_secret(str(excinfo.value))
+
+
 # --- several databases ---------------------------------------------------------------------
 
 SEVERAL = vcap(document("p.mysql"), document("elephantsql"), document("user-provided-tag"))
@@ -321,7 +336,7 @@ def test_default_naming_an_unbound_service_is_an_error(cert_dir):
 
 def test_default_naming_a_cache_is_an_error():
     environ = vcap(document("elephantsql"), document("p.redis"))
-    with pytest.raises(ImproperlyConfigured, match="'sessions'.*'elephantsql-c6c60'"):
+    with pytest.raises(ImproperlyConfigured, match=r"'sessions'.*'elephantsql-c6c60'"):
         databases("sessions", environ=environ)
 
 
@@ -349,7 +364,7 @@ def test_choosing_another_service_than_one_named_default_is_an_error():
         service("default", {"uri": "postgres://u:p@db1.example.com/one"}),
         service("other", {"uri": "postgres://u:p@db2.example.com/two"}),
     )
-    with pytest.raises(ImproperlyConfigured, match="'other'.*named 'default'"):
+    with pytest.raises(ImproperlyConfigured, match=r"'other'.*named 'default'"):
         databases("other", environ=environ)
 
 

@@ -5,7 +5,9 @@ step (``collectstatic``) and then the start command from ``manifest.yml``, verba
 process of its own with a Cloud Foundry environment (``VCAP_APPLICATION``, ``VCAP_SERVICES``
 describing this machine's real MariaDB, PostgreSQL and Redis, ``PORT``). It talks to gunicorn
 as the platform's router does (Host = the route, ``X-Forwarded-Proto: https``) and reads what
-the app wrote back through a second connection to the real database and Redis.
+the app wrote back through a second connection to the real database and Redis. With no service
+at all it runs as on a Procfile platform behind a TLS proxy; on Cloud Foundry that case must
+refuse to start rather than keep data in the container.
 """
 
 from __future__ import annotations

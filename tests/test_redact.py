@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -144,12 +145,24 @@ def test_redactor_learns_from_key_names_and_uris():
 
 
 def test_redactor_learning_is_bounded_by_depth():
-    deep: dict = {"password": "at-the-bottom"}
+    deep: Any = {"password": "at-the-bottom"}
     for _ in range(500):
-        deep = {"level": deep}
+        deep = {"level": [deep]}
     redactor = Redactor()
     redactor.learn(deep)  # no RecursionError; too deep to matter
     assert redactor.scrub("at-the-bottom") == "at-the-bottom"
+
+
+def test_data_masks_keys_only_when_asked():
+    redactor = Redactor()
+    redactor.add("plan-secret")
+    assert redactor.data({"plan-secret": "plan-secret"}) == {"plan-secret": MASK}
+
+
+def test_a_secret_that_is_an_escaped_spelling_is_masked_unescaped_too():
+    redactor = Redactor()
+    redactor.add('a\\"quoted\\"b')  # the JSON spelling of a"quoted"b
+    assert redactor.data(['a"quoted"b']) == [MASK]
 
 
 def test_data_masks_by_key_uri_and_known_value(tmp_path):
@@ -170,7 +183,8 @@ def test_data_masks_by_key_uri_and_known_value(tmp_path):
             "on": True,
             "none": None,
             "path": tmp_path,
-        }
+        },
+        keys=True,
     )
     assert masked == {
         "USER": MASK,
@@ -191,6 +205,13 @@ def test_data_masks_numbers_equal_to_a_secret_and_bounds_depth():
     redactor = Redactor()
     redactor.add("5432")
     assert redactor.data({"PORT": 5432, "other": 80}) == {"PORT": MASK, "other": 80}
+    redactor.add("pw")  # short: masked as a whole value only, never inside other text
+    assert redactor.data({"a": "pw", "b": "upward", "pw": 1}, keys=True) == {
+        "a": MASK,
+        "b": "upward",
+        MASK: MASK,  # a key named pw hides its value, and is a known secret itself
+    }
+    assert redactor.scrub("upward pw") == "upward pw"
     deep: list = []
     for _ in range(200):
         deep = [deep]

@@ -223,7 +223,7 @@ def test_doubtful_replaces_sends_django_the_question(package, source):
         assert staging.scan_disk() is None
 
 
-def test_compiled_only_migrations_send_django_the_question(package, tmp_path):
+def test_compiled_only_migrations_send_django_the_question(db, package, tmp_path):
     name = package({"0001_initial": empty()})
     source = tmp_path / name / "0001_initial.py"
     py_compile.compile(str(source), cfile=str(source.with_suffix(".pyc")))
@@ -231,6 +231,9 @@ def test_compiled_only_migrations_send_django_the_question(package, tmp_path):
     with override_settings(MIGRATION_MODULES={"auth": name}):
         assert staging.scan_disk() is None
         assert ("auth", "0001_initial") in MigrationLoader(None).disk_migrations
+        record(db, [*CONTENTTYPES, ("auth", "0001_initial")])
+        assert staging.pending(db).migrations == ()
+        assert not staging.nothing_to_do(db)  # in doubt, the caller asks Django
 
 
 def test_zipped_migrations_send_django_the_question(tmp_path, monkeypatch):

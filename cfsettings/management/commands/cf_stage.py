@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from argparse import ArgumentParser, ArgumentTypeError
-from typing import Any, ClassVar
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -31,7 +31,7 @@ class Command(BaseCommand):
     )
     # Skipped for the no-op path, which must cost no more than `check`; when there is work,
     # migrate runs the system checks itself before changing anything.
-    requires_system_checks: ClassVar[list[str]] = []  # type: ignore[misc]
+    requires_system_checks = ()
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(

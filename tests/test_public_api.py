@@ -1,0 +1,125 @@
+"""The public surface: three functions, their signatures, and what importing costs."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import cfsettings
+from tests.fixtures import document
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+#: Modules cfsettings must never import by itself: the drivers are optional extras, and Django
+#: is imported by the settings module that calls cfsettings, not by cfsettings.
+DRIVERS = ("MySQLdb", "psycopg", "psycopg2", "redis", "pymemcache", "pylibmc", "dj_database_url")
+
+
+def test_exports():
+    assert cfsettings.__all__ == ["allowed_hosts", "caches", "databases"]
+    assert cfsettings.__version__ == "0.1.0"
+
+
+def parameters(function):
+    return [
+        (p.name, p.kind.name, p.default) for p in inspect.signature(function).parameters.values()
+    ]
+
+
+def test_databases_signature():
+    assert parameters(cfsettings.databases)[:2] == [
+        ("default", "POSITIONAL_OR_KEYWORD", None),
+        ("environ", "KEYWORD_ONLY", None),
+    ]
+    assert {kind for _, kind, _ in parameters(cfsettings.databases)[1:]} == {"KEYWORD_ONLY"}
+
+
+def test_caches_signature():
+    assert parameters(cfsettings.caches)[:2] == [
+        ("default", "POSITIONAL_OR_KEYWORD", None),
+        ("environ", "KEYWORD_ONLY", None),
+    ]
+    assert {kind for _, kind, _ in parameters(cfsettings.caches)[1:]} == {"KEYWORD_ONLY"}
+
+
+def test_allowed_hosts_signature():
+    assert parameters(cfsettings.allowed_hosts) == [
+        ("extra", "VAR_POSITIONAL", inspect.Parameter.empty),
+        ("environ", "KEYWORD_ONLY", None),
+    ]
+
+
+def test_default_environ_is_os_environ(monkeypatch):
+    monkeypatch.setenv("VCAP_SERVICES", json.dumps(document("elephantsql")))
+    monkeypatch.setenv("VCAP_APPLICATION", json.dumps({"application_uris": ["a.example.com"]}))
+    monkeypatch.setenv("REDIS_URL", "redis://r.example.com")
+    monkeypatch.delenv("CF_INSTANCE_INTERNAL_IP", raising=False)
+    assert cfsettings.databases()["default"]["HOST"] == "babar.elephantsql.com"
+    assert cfsettings.caches()["default"]["LOCATION"] == "redis://r.example.com"
+    assert cfsettings.allowed_hosts() == ["a.example.com"]
+
+
+def test_errors_are_djangos_improperly_configured():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from cfsettings.errors import improperly_configured
+
+    error = improperly_configured("message")
+    assert type(error) is ImproperlyConfigured
+    assert str(error) == "message"
+
+
+def run_python(code, **env):
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("VCAP_", "DJANGO_"))}
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+CHECK_MODULES = f"""
+    import json, sys
+    names = ("django", *{DRIVERS!r})
+    loaded = sorted(n for n in names for m in sys.modules if m == n or m.startswith(n + "."))
+    print(json.dumps(sorted(set(loaded))))
+"""
+
+
+def test_importing_imports_no_driver_and_not_django():
+    out = run_python("import cfsettings\n" + textwrap.dedent(CHECK_MODULES))
+    assert json.loads(out) == []
+
+
+def test_the_control_check_would_see_django():
+    """The subprocess check is live: it does report Django once Django is imported."""
+    out = run_python("import cfsettings, django.db\n" + textwrap.dedent(CHECK_MODULES))
+    assert json.loads(out) == ["django"]
+
+
+@pytest.mark.parametrize(
+    "fixture", ["p.mysql", "google-cloudsql-postgres", "p.redis", "memcachier"]
+)
+def test_building_settings_imports_no_driver_and_not_django(fixture, tmp_path):
+    code = f"""
+        import cfsettings
+        cfsettings.databases(cert_dir={str(tmp_path)!r})
+        cfsettings.caches(cert_dir={str(tmp_path)!r})
+        cfsettings.allowed_hosts()
+    """
+    environ = {
+        "VCAP_SERVICES": json.dumps(document(fixture)),
+        "VCAP_APPLICATION": json.dumps({"application_uris": ["a.example.com"]}),
+    }
+    out = run_python(textwrap.dedent(code) + textwrap.dedent(CHECK_MODULES), **environ)
+    assert json.loads(out) == []
