@@ -198,7 +198,7 @@ def _needs_pylibmc(match: Match) -> bool:
     configured = getattr(settings, "CACHES", None) or {}
     entry = configured.get(match.service.name)
     if isinstance(entry, dict) and "BACKEND" in entry:
-        return entry["BACKEND"] == PYLIBMC_BACKEND
+        return bool(entry["BACKEND"] == PYLIBMC_BACKEND)
     try:
         endpoint = read_endpoint(match)
     except ImproperlyConfigured:

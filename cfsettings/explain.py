@@ -19,7 +19,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from . import __version__
 from .bindings import (
@@ -111,7 +111,8 @@ def build_report(
         requested_defaults.clear()
         requested_defaults.update(saved)
     shown_dir = environ.get(CERT_DIR_VARIABLE) or default_cert_dir()
-    return _replace_prefix(masked, cert_dir, shown_dir)
+    result: dict[str, Any] = _replace_prefix(masked, cert_dir, shown_dir)
+    return result
 
 
 def _collect(
@@ -592,9 +593,15 @@ def add_arguments(parser: Any) -> None:
     )
 
 
+class Writer(Protocol):
+    """Where the report goes: a text stream, or Django's ``OutputWrapper``."""
+
+    def write(self, text: str, /) -> Any: ...
+
+
 def run(
     options: Mapping[str, Any],
-    stdout: TextIO,
+    stdout: Writer,
     *,
     environ: Mapping[str, str] | None = None,
     settings: Any = None,

@@ -412,3 +412,11 @@ def test_service_records_compare_by_content_and_know_user_provided():
 def test_load_json_of_bytes_that_are_not_text():
     with pytest.raises(ImproperlyConfigured, match=r"^VCAP_SERVICES is not valid JSON\.$"):
         load_json(b"\xff\xfe\xfa", VCAP_SERVICES)  # type: ignore[arg-type]
+
+
+def test_a_binding_listed_twice_counts_once_but_two_services_cannot_share_a_name():
+    one = {"name": "db", "credentials": {"uri": "mysql://h/d"}}
+    assert len(read_services({VCAP_SERVICES: json.dumps({"p.mysql": [one, one]})})) == 1
+    other = {"name": "db", "credentials": {"uri": "mysql://h/e"}}
+    with pytest.raises(ImproperlyConfigured, match="two different services named 'db'"):
+        read_services({VCAP_SERVICES: json.dumps({"p.mysql": [one, other]})})

@@ -110,6 +110,26 @@ def test_every_fixture_is_explained_without_a_secret(tmp_path, fixture):
         assert f"by {entry['rule']}" in " ".join(text.split())
 
 
+def readme_transcript() -> str:
+    """The explain output README.rst shows, after its ``$ python -m cfsettings`` line."""
+    lines = (Path(__file__).resolve().parent.parent / "README.rst").read_text().splitlines()
+    start = lines.index("    $ python -m cfsettings --vcap-file env.txt") + 1
+    shown = []
+    for line in lines[start:]:
+        if line and not line.startswith("    "):
+            break
+        shown.append(line[4:])
+    return "\n".join(shown).strip("\n") + "\n"
+
+
+def test_the_readme_transcript_is_what_explain_prints(tmp_path, monkeypatch):
+    (tmp_path / "env.txt").write_text((CFENV / "guestbook-v7.txt").read_text())
+    monkeypatch.chdir(tmp_path)
+    status, text = explain({}, vcap_file="env.txt")
+    assert status == 0
+    assert text == readme_transcript()
+
+
 def test_explain_of_the_readme_fixture(tmp_path):
     """The transcript in README.rst: cf env output of an app with MySQL, Redis and a mail
     service, plus a DATABASE_URL left over from before the service was bound."""
@@ -551,8 +571,54 @@ def test_manage_py_cf_settings_names_a_default_chosen_in_settings_py(project_set
 def test_settings_that_are_not_dicts_are_shown_as_they_are():
     from types import SimpleNamespace
 
+    from cfsettings import databases
+
     report = build_report({}, settings=SimpleNamespace(DATABASES=None, ALLOWED_HOSTS=("a", "b")))
     text = render_text(report)
     assert "DATABASES (settings.py)\n  None\n" in text
     assert "CACHES (settings.py)\n  None\n" in text
     assert "ALLOWED_HOSTS (settings.py)\n  a, b\n" in text
+    bound = vcap(document("elephantsql"))
+    no_default = SimpleNamespace(DATABASES=databases(environ=bound))
+    del no_default.DATABASES["default"]
+    (entry,) = build_report(bound, settings=no_default)["services"]
+    assert entry["aliases"] == ["DATABASES['elephantsql-c6c60']"]
+
+
+def test_explain_and_checks_on_the_example_project(tmp_path):
+    """The guestbook as Cloud Foundry runs it, bound to MySQL and Redis: both commands work,
+    the checks find nothing to say, and no password is printed."""
+    site = Path(__file__).resolve().parent.parent / "example_project"
+    environ = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("VCAP_", "CFSETTINGS_", "DJANGO_"))
+        and key not in ("DATABASE_URL", "REDIS_URL", SERVICE_BINDING_ROOT)
+    }
+    environ.update(
+        vcap(document("p.mysql"), document("p.redis")),
+        VCAP_APPLICATION=APPLICATION,
+        SECRET_KEY="example-project-test-key-" + "x" * 40,
+        CFSETTINGS_CERT_DIR=str(tmp_path / "certs"),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+
+    def manage(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=site,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    explained = manage("cf_settings")
+    assert explained.returncode == 0, explained.stderr
+    assert "becomes DATABASES['default'] and DATABASES['orders-db']" in explained.stdout
+    assert "KEY_PREFIX: guestbook" in explained.stdout
+    assert "Vq3xZ9kP2mL8rT5w" not in explained.stdout
+    checked = manage("check", "--tag", "cfsettings")
+    assert checked.returncode == 0, checked.stderr
+    assert "System check identified no issues" in checked.stdout

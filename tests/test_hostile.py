@@ -6,9 +6,11 @@ of the huge and deep documents.
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import logging
+import shutil
 import tempfile
 import time
 import tracemalloc
@@ -38,6 +40,7 @@ from cfsettings.matching import Match, classify, requested_defaults
 from tests.fixtures import CA_PEM
 
 CERT_DIR = tempfile.mkdtemp(prefix="cfsettings-hostile-")
+atexit.register(shutil.rmtree, CERT_DIR, ignore_errors=True)
 EXAMPLES = settings(
     max_examples=150,
     deadline=None,

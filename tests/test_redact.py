@@ -150,6 +150,7 @@ def test_redactor_learning_is_bounded_by_depth():
         deep = {"level": [deep]}
     redactor = Redactor()
     redactor.learn(deep)  # no RecursionError; too deep to matter
+    redactor.learn([deep])  # a list, not a dict, at the limit
     assert redactor.scrub("at-the-bottom") == "at-the-bottom"
 
 
