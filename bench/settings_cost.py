@@ -145,6 +145,8 @@ ALTERNATIVES = {
 }
 BASELINE = "cfsettings"
 GLUE = "cfenv + dj-database-url"
+#: Interpreter flags of the per-process runs; ``--site`` empties it.
+FLAGS = ["-S"]
 DATABASE_FIELDS = ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT")
 CACHE_FIELDS = ("BACKEND", "LOCATION")
 
@@ -265,7 +267,7 @@ def per_process(alternatives: dict, env: dict, runs: int, prelude: str) -> dict:
     commands = {"bare": prelude.rstrip("; ") if prelude else "pass"}
     for name, (module, _) in alternatives.items():
         commands[name] = f"{prelude}import {module}"
-    argvs = {name: [sys.executable, "-S", "-c", code] for name, code in commands.items()}
+    argvs = {name: [sys.executable, *FLAGS, "-c", code] for name, code in commands.items()}
     for argv in argvs.values():  # warm the OS caches and write any missing bytecode
         for _ in range(2):
             run_child(argv, env)
@@ -284,7 +286,7 @@ def report_per_process(title: str, result: dict) -> dict:
     runs = len(samples["bare"])
     print(f"\n{title} ({runs} interleaved runs of each)")
     for name, code in result["commands"].items():
-        print(f"  {name:<25} python -S -c {code!r}")
+        print(f"  {name:<25} python {' '.join(FLAGS)} -c {code!r}".replace("  -c", " -c"))
     costs: dict = {}
     for metric, index in (("CPU", 0), ("wall", 1)):
         bare = statistics.median(sample[index] for sample in samples["bare"])
@@ -302,16 +304,13 @@ def report_per_process(title: str, result: dict) -> dict:
         if name == BASELINE:
             continue
         ratios = [
-            costs[metric][BASELINE] / costs[metric][name]
+            f"{costs[metric][BASELINE] / costs[metric][name]:.2f}"
+            if costs[metric][name] > 0 and costs[metric][BASELINE] > 0
+            else "n/a (noise larger than the cost)"
             for metric in ("CPU", "wall")
-            if costs[metric][name] > 0
         ]
         target = " (target: at most 0.50)" if name == GLUE else ""
-        print(
-            f"  ratio cfsettings / {name}: "
-            + " / ".join(f"{ratio:.2f}" for ratio in ratios)
-            + f" (CPU / wall){target}"
-        )
+        print(f"  ratio cfsettings / {name}: {' / '.join(ratios)} (CPU / wall){target}")
     return costs
 
 
@@ -322,7 +321,7 @@ def importtime(module: str, env: dict, runs: int, top: int) -> None:
     for code, record in (("pass", False), (f"import {module}", True)):
         for _ in range(runs):
             err = subprocess.run(
-                [sys.executable, "-S", "-X", "importtime", "-c", code],
+                [sys.executable, *FLAGS, "-X", "importtime", "-c", code],
                 env=env,
                 cwd=workdir(env),
                 check=True,
@@ -345,9 +344,9 @@ def importtime(module: str, env: dict, runs: int, top: int) -> None:
     }
     total = sum(added.values())
     print(
-        f"\n-X importtime: python -S -X importtime -c 'import {module}' ({runs} runs, median self "
-        f"time; importtime's own overhead inflates these): {len(added)} modules beyond a bare "
-        f"start, {total / 1e3:.1f} ms in all; the largest:"
+        f"\n-X importtime: python {' '.join([*FLAGS, '-X importtime'])} -c 'import {module}' "
+        f"({runs} runs, median self time; importtime's own overhead inflates these): "
+        f"{len(added)} modules beyond a bare start, {total / 1e3:.1f} ms in all; the largest:"
     )
     for name, value in sorted(added.items(), key=lambda item: -item[1])[:top]:
         print(f"  {value / 1e3:6.2f} ms  {name}")
@@ -355,7 +354,7 @@ def importtime(module: str, env: dict, runs: int, top: int) -> None:
 
 def django_imported(env: dict) -> bool:
     code = "import settings_cfsettings, sys; sys.exit(int('django' in sys.modules))"
-    argv = [sys.executable, "-S", "-c", code]
+    argv = [sys.executable, *FLAGS, "-c", code]
     return subprocess.run(argv, env=env, cwd=workdir(env)).returncode != 0
 
 
@@ -366,7 +365,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=41, help="fresh interpreters per command")
     parser.add_argument("--importtime-runs", type=int, default=5)
     parser.add_argument("--no-django-row", action="store_true", help="skip the django.conf row")
+    parser.add_argument(
+        "--site",
+        action="store_true",
+        help="per process without -S: site runs (with an editable install, its import hook too)",
+    )
     args = parser.parse_args(argv)
+    if args.site:
+        FLAGS.clear()
 
     print(
         f"settings cost: {time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, "

@@ -21,6 +21,8 @@ import tempfile
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TextIO
 
+from django.core.exceptions import ImproperlyConfigured
+
 from . import __version__
 from .bindings import (
     MAX_DEPTH,
@@ -76,12 +78,6 @@ FAMILIES = {
 }
 
 
-def _improperly_configured() -> type[Exception]:
-    from django.core.exceptions import ImproperlyConfigured
-
-    return ImproperlyConfigured
-
-
 def build_report(
     environ: Mapping[str, str],
     *,
@@ -122,7 +118,6 @@ def _collect(
     redactor: Redactor,
     cert_dir: str,
 ) -> dict[str, Any]:
-    improperly_configured_type = _improperly_configured()
     errors: list[str] = []
     source, ignored = binding_source(environ)
     report: dict[str, Any] = {
@@ -135,7 +130,7 @@ def _collect(
             "precedence": list(SOURCES),
             "error": None,
         },
-        "cloud_foundry": _platform(environ, errors, improperly_configured_type),
+        "cloud_foundry": _platform(environ, errors),
         "services": [],
         "defaults": {},
         "settings": {"from": "settings.py" if settings is not None else "cfsettings defaults"},
@@ -143,7 +138,7 @@ def _collect(
     }
     try:
         services = read_services(environ)
-    except improperly_configured_type as exc:
+    except ImproperlyConfigured as exc:
         report["bindings"]["error"] = str(exc)
         errors.append(str(exc))
         services = []
@@ -175,11 +170,11 @@ def _collect(
             if endpoint.password:
                 redactor.add(endpoint.password)
             decisions.append(decision)
-        except improperly_configured_type as exc:
+        except ImproperlyConfigured as exc:
             entry["error"] = str(exc)
             errors.append(str(exc))
 
-    computed = _settings(environ, settings, cert_dir, errors, improperly_configured_type)
+    computed = _settings(environ, settings, cert_dir, errors)
     for name in ("DATABASES", "CACHES"):
         redactor.learn(computed.get(name))
         report["defaults"][name] = _default(name, environ, decisions, computed, settings, report)
@@ -187,12 +182,10 @@ def _collect(
     return report
 
 
-def _platform(
-    environ: Mapping[str, str], errors: list[str], error_type: type[Exception]
-) -> dict[str, Any]:
+def _platform(environ: Mapping[str, str], errors: list[str]) -> dict[str, Any]:
     try:
         application = read_application(environ)
-    except error_type as exc:
+    except ImproperlyConfigured as exc:
         errors.append(str(exc))
         return {"running": True, "application": None, "error": str(exc)}
     if application is None:
@@ -210,7 +203,6 @@ def _settings(
     settings: Any,
     cert_dir: str,
     errors: list[str],
-    error_type: type[Exception],
 ) -> dict[str, Any]:
     """The three settings, each either its value or ``{"error": message}``."""
     builders: dict[str, Callable[[], Any]]
@@ -229,7 +221,7 @@ def _settings(
     for name, build in builders.items():
         try:
             result[name] = build()
-        except error_type as exc:
+        except ImproperlyConfigured as exc:
             message = str(exc)
             result[name] = {"error": message}
             if message not in errors:
@@ -261,14 +253,14 @@ def _default(
         )
         return result
     result[url_variable] = (
-        f"set, but ignored: bound {noun} services come first" if url_set else ("not set")
+        f"set, but ignored: bound {noun} services come first" if url_set else "not set"
     )
     requested = environ.get(variable, "").strip() or None
     if settings is not None and requested is None:
         requested = requested_defaults.get(variable)
     try:
         chosen = pick_default(matches, requested, variable)
-    except _improperly_configured() as exc:
+    except ImproperlyConfigured as exc:
         result["why"] = str(exc)
         return result
     names = sorted(match.service.name for match in matches)
@@ -281,7 +273,7 @@ def _default(
     else:
         why = f"first by name of {', '.join(repr(n) for n in names)}; set {variable} to choose"
     result.update(service=chosen.service.name, why=why)
-    built = value if isinstance(value, dict) and "error" not in value else {}
+    built = value if isinstance(value, dict) and not _failed(value) else {}
     for entry in report["services"]:
         if entry["name"] in names and entry["name"] in built:
             aliases = [entry["name"]]
@@ -291,6 +283,11 @@ def _default(
                 aliases.insert(0, "default")
             entry["aliases"] = [f"{name}[{alias!r}]" for alias in aliases]
     return result
+
+
+def _failed(value: Any) -> bool:
+    """Whether a setting is the ``{"error": message}`` of one that could not be built."""
+    return isinstance(value, dict) and set(value) == {"error"}
 
 
 def _same(default: Any, entry: Any) -> bool:
@@ -459,10 +456,10 @@ def render_text(report: dict[str, Any]) -> str:
                 f"{' > '.join(bindings['precedence'])})"
             )
     if bindings["error"]:
-        lines.extend(_wrap("  error: ", bindings["error"]))
+        lines.extend(_wrap("  error: ", _show(bindings["error"])))
     platform = report["cloud_foundry"]
     if platform["error"]:
-        lines.extend(_wrap("Cloud Foundry: ", platform["error"]))
+        lines.extend(_wrap("Cloud Foundry: ", _show(platform["error"])))
     elif platform["running"]:
         app = f", app {_show(platform['application'])!r}" if platform["application"] else ""
         lines.append(f"Cloud Foundry: yes (VCAP_APPLICATION is set{app})")
@@ -510,7 +507,7 @@ def render_text(report: dict[str, Any]) -> str:
     for name in ("DATABASES", "CACHES", "ALLOWED_HOSTS"):
         lines += ["", f"{name} ({settings['from']})"]
         value = settings.get(name)
-        if isinstance(value, dict) and set(value) == {"error"}:
+        if _failed(value):
             lines.extend(_wrap("  not built: ", _show(value["error"])))
         elif isinstance(value, dict):
             lines.extend(_aliases(value))
@@ -618,7 +615,7 @@ def run(
         else:
             environ = os.environ if environ is None else environ
             origin = "settings.py" if settings is not None else "the environment"
-    except _improperly_configured() as exc:
+    except ImproperlyConfigured as exc:
         stdout.write(f"cfsettings: {exc}\n")  # names the file, never its content
         return 1
     report = build_report(environ, settings=settings, origin=origin, redactor=redactor)

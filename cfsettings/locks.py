@@ -21,7 +21,7 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 NAMESPACE = "cfsettings.cf_stage"
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.1
 MYSQL_NAME_LIMIT = 64
 
 

@@ -152,6 +152,9 @@ class AliasStager:
             return
         with self.step("taking the lock"):
             lock = lock_for(self.connection)
+        # While it waits, an instance holds only the lock's connection (small database plans
+        # allow few); this one reconnects when the lock is ours.
+        self.connection.close()
         try:
             self._under_lock(lock)
         finally:
