@@ -1,6 +1,6 @@
 """Benchmark 2: requests/s of a database-backed page with cfsettings' connection settings.
 
-    python bench/throughput.py                       # MariaDB and PostgreSQL, about 6 minutes
+    python bench/throughput.py                       # MariaDB and PostgreSQL, about 7 minutes
     python bench/throughput.py --databases mariadb --rounds 1 --duration 1   # smoke
 
 A minimal Django site (written to a temporary directory: one view that reads 20 rows through
@@ -22,14 +22,16 @@ round; each round yields ratios of requests/s, and the report gives their median
 latency percentiles and errors. After the load, the server side of the sites' connections is
 killed and the page requested again: with health checks on, no request may fail.
 
-The app logs in as a dedicated user with a password (``cfsbench``, a random password per
-run, never printed), created if missing; its database ``cfsbench`` is kept between runs. On
-PostgreSQL, this machine's ``pg_hba.conf`` trusts every loopback login, which makes a new
-connection far cheaper than on Cloud Foundry, where it authenticates with SCRAM. With
-``--pg-auth scram`` (the default) the script adds, once, this line at the top of the
-``pg_hba.conf`` that the server reports (and reloads the configuration)::
+The app logs in with a password as a user made for the run (``cfsbench_<random>``, with a
+random password that is never printed) to a database made for the run; both are dropped at
+the end, so that runs at the same time (a smoke test in CI) cannot disturb each other. On
+PostgreSQL the user is a member of the role ``cfsbench`` (created if missing, NOLOGIN).
+This machine's ``pg_hba.conf`` trusts every loopback login, which makes a new connection far
+cheaper than on Cloud Foundry, where it authenticates with SCRAM. With ``--pg-auth scram``
+(the default) the script adds, once, this line at the top of the ``pg_hba.conf`` that the
+server reports (and reloads the configuration)::
 
-    host all cfsbench 127.0.0.1/32 scram-sha-256  # cfsettings bench
+    host all +cfsbench 127.0.0.1/32 scram-sha-256  # cfsettings bench
 
 It changes nothing for any other user; delete the line to undo it. When the file cannot be
 written, or with ``--pg-auth trust``, the benchmark runs with trust and says that this
@@ -60,10 +62,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import vcap_fixture
 
 HOST = "127.0.0.1"
-USER = "cfsbench"
-DATABASE = "cfsbench"
+GROUP = "cfsbench"
+RUN = secrets.token_hex(4)
+USER = DATABASE = f"{GROUP}_{RUN}"
 HBA_MARKER = "# cfsettings bench"
-HBA_LINE = f"host all {USER} {HOST}/32 scram-sha-256  {HBA_MARKER}"
+HBA_LINE = f"host all +{GROUP} {HOST}/32 scram-sha-256  {HBA_MARKER}"
 CONFIGS = ("cfsettings", "classic", "tuned", "tuned+checks")
 ENGINES = {"mariadb": "django.db.backends.mysql", "postgresql": "django.db.backends.postgresql"}
 PORTS = {"mariadb": 3306, "postgresql": 5432}
@@ -99,8 +102,8 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": os.environ["BENCH_ENGINE"],
-            "NAME": "cfsbench",
-            "USER": "cfsbench",
+            "NAME": os.environ["BENCH_NAME"],
+            "USER": os.environ["BENCH_USER"],
             "PASSWORD": os.environ["BENCH_PASSWORD"],
             "HOST": "127.0.0.1",
             "PORT": os.environ["BENCH_PORT"],
@@ -201,7 +204,7 @@ def prepare_mariadb(password: str) -> None:
     conn = MySQLdb.connect(host=HOST, port=PORTS["mariadb"], user="root", passwd="")
     try:
         cursor = conn.cursor()
-        cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{DATABASE}` CHARACTER SET utf8mb4")
+        cursor.execute(f"CREATE DATABASE `{DATABASE}` CHARACTER SET utf8mb4")
         for host in (HOST, "localhost"):
             cursor.execute(
                 f"CREATE USER IF NOT EXISTS '{USER}'@'{host}' IDENTIFIED BY %s", [password]
@@ -220,19 +223,19 @@ def prepare_postgresql(password: str, auth: str) -> str:
     with psycopg.connect(
         host=HOST, port=PORTS["postgresql"], user="postgres", autocommit=True
     ) as c:
-        exists = c.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [USER]).fetchone()
-        verb = "ALTER" if exists else "CREATE"
+        if not c.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [GROUP]).fetchone():
+            with contextlib.suppress(psycopg.errors.DuplicateObject):  # a run at the same time
+                c.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(GROUP)))
         c.execute(
-            sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
-                sql.Identifier(USER), sql.Literal(password)
+            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
+                sql.Identifier(USER), sql.Literal(password), sql.Identifier(GROUP)
             )
         )
-        if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone():
-            c.execute(
-                sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                    sql.Identifier(DATABASE), sql.Identifier(USER)
-                )
+        c.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(DATABASE), sql.Identifier(USER)
             )
+        )
         if auth == "scram":
             auth = require_password_auth(c)
     if auth == "scram":
@@ -251,9 +254,10 @@ def require_password_auth(conn) -> str:
     """Put ``HBA_LINE`` first in pg_hba.conf (once) and reload; ``trust`` when not allowed."""
     path = Path(conn.execute("SHOW hba_file").fetchone()[0])
     try:
-        text = path.read_text()
-        if HBA_MARKER not in text:
-            path.write_text(f"{HBA_LINE}\n{text}")
+        lines = path.read_text().splitlines()
+        if HBA_LINE not in lines:
+            others = [line for line in lines if HBA_MARKER not in line]  # an older version
+            path.write_text("\n".join([HBA_LINE, *others]) + "\n")
             print(f"  added to {path} (once; delete the line to undo): {HBA_LINE}")
         conn.execute("SELECT pg_reload_conf()")
         time.sleep(0.5)  # the postmaster reloads asynchronously
@@ -264,6 +268,32 @@ def require_password_auth(conn) -> str:
             "understates what persistent connections save on Cloud Foundry"
         )
         return "trust"
+
+
+def drop_run_objects(database: str) -> None:
+    """Drop this run's user and database."""
+    if database == "mariadb":
+        import MySQLdb
+
+        conn = MySQLdb.connect(host=HOST, port=PORTS["mariadb"], user="root", passwd="")
+        try:
+            cursor = conn.cursor()
+            cursor.execute(f"DROP DATABASE IF EXISTS `{DATABASE}`")
+            for host in (HOST, "localhost"):
+                cursor.execute(f"DROP USER IF EXISTS '{USER}'@'{host}'")
+        finally:
+            conn.close()
+        return
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(
+        host=HOST, port=PORTS["postgresql"], user="postgres", autocommit=True
+    ) as c:
+        c.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE))
+        )
+        c.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(USER)))
 
 
 def kill_app_connections(database: str) -> int:
@@ -277,7 +307,8 @@ def kill_app_connections(database: str) -> int:
             cursor.execute("SELECT id FROM information_schema.processlist WHERE user = %s", [USER])
             ids = [row[0] for row in cursor.fetchall()]
             for ident in ids:
-                cursor.execute(f"KILL {int(ident)}")
+                with contextlib.suppress(MySQLdb.OperationalError):  # gone meanwhile
+                    cursor.execute(f"KILL {int(ident)}")
             return len(ids)
         finally:
             conn.close()
@@ -402,6 +433,8 @@ def environments(database: str, password: str, secret: str, directory: Path) -> 
         BENCH_ENGINE=ENGINES[database],
         BENCH_PASSWORD=password,
         BENCH_PORT=str(PORTS[database]),
+        BENCH_USER=USER,
+        BENCH_NAME=DATABASE,
     )
     local = {"mysql": (HOST, PORTS["mariadb"], USER, password, DATABASE)}
     local["postgres"] = (HOST, PORTS["postgresql"], USER, password, DATABASE)
@@ -433,6 +466,13 @@ def show_settings(directory: Path, env: dict) -> str:
 
 
 def bench_database(database: str, args: argparse.Namespace, directory: Path) -> dict:
+    try:
+        return _bench_database(database, args, directory)
+    finally:
+        drop_run_objects(database)
+
+
+def _bench_database(database: str, args: argparse.Namespace, directory: Path) -> dict:
     password = secrets.token_urlsafe(18)
     print(f"\n== {database} (127.0.0.1:{PORTS[database]}, user {USER} with a password)")
     if database == "mariadb":
@@ -540,8 +580,8 @@ def summarise(database: str, result: dict) -> list:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--databases", default="mariadb,postgresql")
-    parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--duration", type=float, default=3.0, help="seconds of load per run")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--duration", type=float, default=2.0, help="seconds of load per run")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds before each run")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--connections", type=int, default=4, help="wrk connections")

@@ -84,7 +84,12 @@ def from_endpoint(
     """One ``CACHES`` entry for a bound Redis or Memcached service."""
     if endpoint.kind == REDIS:
         scheme = "rediss" if endpoint.tls else "redis"
-        database = endpoint.database if endpoint.database.isdigit() else "0"
+        database = endpoint.database or "0"
+        if not (database.isascii() and database.isdigit()):
+            raise improperly_configured(
+                f"Service {endpoint.service!r} (redis): the path of 'uri' must be a database "
+                "number such as /0."
+            )
         options: dict[str, Any] = dict(REDIS_DEFAULT_OPTIONS)
         options.update(_login(endpoint.username, endpoint.password))
         if endpoint.ca:

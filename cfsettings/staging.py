@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
+from typing import cast
 
 from django.apps import apps
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.db import router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.loader import MIGRATIONS_MODULE_NAME, MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
+from django.utils.module_loading import import_string
 
 from cfsettings import superuser
 
@@ -228,10 +230,11 @@ def missing_cache_tables(connection: BaseDatabaseWrapper, tables: set[str]) -> t
 
     converter = connection.introspection.identifier_converter
     missing: list[str] = []
-    for alias in settings.CACHES:
-        cache = caches[alias]
-        if not isinstance(cache, BaseDatabaseCache):
+    for alias, config in settings.CACHES.items():
+        # Look at the class first: other backends are not even instantiated.
+        if not issubclass(import_string(config["BACKEND"]), BaseDatabaseCache):
             continue
+        cache = cast(BaseDatabaseCache, caches[alias])
         if not router.allow_migrate_model(connection.alias, cache.cache_model_class):
             continue
         table: str = cache._table  # type: ignore[attr-defined]

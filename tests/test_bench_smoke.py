@@ -26,6 +26,7 @@ def test_the_staging_benchmark_runs_and_reports_ratios():
     out = result.stdout
     assert "cf_stage benchmark: stageproject, 24 migrations, sqlite" in out
     assert "warning" not in out  # the no-op run took the fast path
-    assert re.search(r"manage\.py cf_stage +\d+\.\d+s  = \d+\.\d\dx check, \d+\.\d\dx migrate", out)
+    assert re.search(r"manage\.py cf_stage +\d+\.\d+s +\d+\.\d+s", out)
+    assert re.search(r"cf_stage: \d+\.\d\dx check, \d+\.\d\dx migrate \(wall\); ", out)
     assert re.search(r"2 x check at once +\d+\.\d+s", out)
     assert re.search(r"2 x cf_stage at once +\d+\.\d+s  = \d+\.\d\dx migrate, \d+\.\d\dx", out)

@@ -123,7 +123,6 @@ def test_location_never_holds_the_password():
     [
         ({"uri": "redis://:s3cret@h.example.com"}, "redis://h.example.com:6379/0", "s3cret"),
         ({"uri": "redis://h.example.com:7000/"}, "redis://h.example.com:7000/0", None),
-        ({"uri": "redis://h.example.com/db1"}, "redis://h.example.com:6379/0", None),
         ({"uri": "rediss://h.example.com:6380/3"}, "rediss://h.example.com:6380/3", None),
         ({"host": "h.example.com", "tls": True}, "rediss://h.example.com:6379/0", None),
         (
@@ -143,6 +142,16 @@ def test_redis_location(credentials, location, password):
     result = caches(environ=env("cache", credentials, tags=["redis"]))
     login = {} if password is None else {"password": password}
     assert result["default"] == redis(location, **login)
+
+
+@pytest.mark.parametrize("path", ["db1", "\u00b2", "-1"])
+def test_redis_database_that_is_not_a_number_is_an_error(path):
+    credentials = {"uri": f"redis://:{HOSTILE_QUOTED}@h.example.com:6379/{path}"}
+    with pytest.raises(ImproperlyConfigured) as raised:
+        caches(environ=env("cache", credentials))
+    message = str(raised.value)
+    assert "'cache' (redis)" in message and "path of 'uri'" in message
+    assert_no_secret(message)
 
 
 def test_redis_ca_given_as_a_path(tmp_path):
