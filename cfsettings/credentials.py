@@ -41,14 +41,14 @@ HOST_KEYS = ("host", "hostname", "db_host", "endpoint_address")
 PORT_KEYS = ("port", "db_port")
 USER_KEYS = ("username", "user", "uid", "db_user", "db_username", "master_username")
 PASSWORD_KEYS = ("password", "pw", "db_password", "master_password")
-DATABASE_KEYS = ("database", "dbname", "db_name", "database_name", "name", "db")
+DATABASE_KEYS: tuple[str, ...] = ("database", "dbname", "db_name", "database_name", "name", "db")
 CA_KEYS = ("ca_certificate", "ca_cert", "cacert", "cacrt", "sslrootcert", "ssl_ca", "tls_ca")
 CLIENT_CERT_KEYS = ("clientcert", "client_cert", "sslcert", "ssl_cert")
 CLIENT_KEY_KEYS = ("clientkey", "client_key", "sslkey", "ssl_key")
 TLS_FLAG_KEYS = ("sslrequired", "ssl_required", "ssl", "tls")
 
 #: URI query parameters (and their values) that demand TLS, from libpq, MySQL and JDBC.
-TLS_ON = {
+TLS_ON: dict[str, tuple[str, ...]] = {
     "sslmode": ("require", "verify-ca", "verify-full"),
     "ssl-mode": ("required", "verify_ca", "verify_identity"),
     "ssl_mode": ("required", "verify_ca", "verify_identity"),
@@ -56,7 +56,7 @@ TLS_ON = {
     "requiressl": ("true",),
     "ssl": ("true", "1"),
 }
-TLS_OFF = {
+TLS_OFF: dict[str, tuple[str, ...]] = {
     "sslmode": ("disable",),
     "ssl-mode": ("disabled",),
     "ssl_mode": ("disabled",),
@@ -135,10 +135,10 @@ def read_endpoint(match: Match) -> Endpoint:
         if value is not None:
             setattr(endpoint, attribute, _text(endpoint, value, attribute))
     if kind in (MYSQL, POSTGRESQL):
-        keys = DATABASE_KEYS
+        database_keys = DATABASE_KEYS
         if "privatekeydata" in fields:  # Google's broker: Name is the service account
-            keys = tuple(key for key in keys if key != "name")
-        database = _first(fields, keys)
+            database_keys = tuple(key for key in DATABASE_KEYS if key != "name")
+        database = _first(fields, database_keys)
         if database is not None:
             endpoint.database = _text(endpoint, database, "database")
     if kind == MEMCACHED and "servers" in fields:
