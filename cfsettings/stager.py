@@ -8,6 +8,7 @@ messages are not ours to trust).
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -236,8 +237,8 @@ class AliasStager:
                 verbosity=max(self.options.verbosity - 1, 0),
                 stdout=self.stdout,
             )
-        except SystemCheckError:
-            raise self.fail("system checks failed: run manage.py check") from None
+        except SystemCheckError as exc:
+            raise self.fail(f"system checks failed: {check_summary(exc)}") from None
         except Exception as exc:
             where = f"migration {tracker.running}" if tracker.running else "migrate"
             raise self.fail(f"{where} failed: {reason(exc)}") from None
@@ -274,6 +275,16 @@ class MigrationTracker:
 
         setattr(command, "migration_progress_callback", callback)  # noqa: B010
         return command
+
+
+def check_summary(exc: SystemCheckError) -> str:
+    """The failed checks' ids and the first one's message, on one line, without secrets."""
+    issues = re.findall(r"^\S.*?: \(([\w.]+)\) (.+)$", str(exc), flags=re.MULTILINE)
+    if not issues:
+        return "run manage.py check"
+    first_id, first_message = issues[0]
+    others = "".join(f", {issue_id}" for issue_id, _ in issues[1:])
+    return reason(CommandError(f"({first_id}) {first_message}{others} (run manage.py check)"))
 
 
 def _ignore(*args: Any) -> None:

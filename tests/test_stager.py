@@ -9,14 +9,21 @@ import pytest
 from django.conf import settings
 from django.core import checks
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, SystemCheckError
 from django.db.migrations import Migration
 from django.db.models.signals import post_migrate
 from django.db.utils import ConnectionHandler
 from django.test import override_settings
 
 from cfsettings.locks import lock_for
-from cfsettings.stager import AliasStager, MigrationTracker, StageOptions, reason, secrets
+from cfsettings.stager import (
+    AliasStager,
+    MigrationTracker,
+    StageOptions,
+    check_summary,
+    reason,
+    secrets,
+)
 from tests.stagekit import HOSTILE_PASSWORD, closed_port, default_database, postgres
 
 
@@ -87,16 +94,21 @@ def test_a_failing_post_migrate_handler_fails_migrate_not_a_migration(db):
 
 
 def failing_check(app_configs, **kwargs):
-    return [checks.Error("broken on purpose", id="tests.E001")]
+    return [
+        checks.Error(f"broken on purpose, said {HOSTILE_PASSWORD}", id="tests.E001"),
+        checks.Error("broken too", hint="a hint", id="tests.E002"),
+    ]
 
 
-def test_system_checks_run_only_when_there_is_work(db):
+def test_system_checks_run_only_when_there_is_work(db, monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", HOSTILE_PASSWORD)
     checks.register(failing_check)
     try:
         with pytest.raises(CommandError) as raised:
             stage()
         assert str(raised.value) == (
-            "cf_stage: default (sqlite): system checks failed: run manage.py check"
+            "cf_stage: default (sqlite): system checks failed: "
+            "(tests.E001) broken on purpose, said ***, tests.E002 (run manage.py check)"
         )
         checks.registry.registry.registered_checks.discard(failing_check)
         stage()
@@ -181,3 +193,7 @@ def test_collectstatic_quietly(db, tmp_path):
     ):
         assert stage("--collectstatic", "--verbosity", "0") == ""
     assert (tmp_path / "static" / "site.css").read_text() == "body {}"
+
+
+def test_a_check_report_it_cannot_read_still_says_what_to_do():
+    assert check_summary(SystemCheckError("something else")) == "run manage.py check"
