@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 
+from .aliases import bound_aliases
 from .bindings import read_services
 from .credentials import Endpoint, read_endpoint
+from .database import merge_options
 from .errors import improperly_configured
-from .matching import CACHE_KINDS, MEMCACHED, REDIS, classify_all, matches_of, pick_default
+from .matching import CACHE_KINDS, MEMCACHED, REDIS, classify_all, matches_of
 from .tls import CERT_DIR_VARIABLE, write_pem
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
@@ -56,17 +58,12 @@ def caches(
 
     matches = matches_of(classify_all(read_services(env)), CACHE_KINDS)
     if matches:
-        chosen = pick_default(
-            matches, default or env.get(DEFAULT_CACHE_VARIABLE), DEFAULT_CACHE_VARIABLE
+        result, _ = bound_aliases(
+            matches,
+            default or env.get(DEFAULT_CACHE_VARIABLE),
+            DEFAULT_CACHE_VARIABLE,
+            lambda match: {**from_endpoint(read_endpoint(match), overrides, cert_dir), **common},
         )
-        result: dict[str, dict[str, Any]] = {"default": {}}
-        for match in matches:
-            endpoint = read_endpoint(match)
-            result[match.service.name] = {**from_endpoint(endpoint, overrides, cert_dir), **common}
-        if chosen.service.name != "default":  # a service named "default" is its own alias
-            from .database import copy_entry  # the alias and default must not share OPTIONS
-
-            result["default"] = copy_entry(result[chosen.service.name])
         return result
 
     url = env.get(REDIS_URL, "").strip()
@@ -100,7 +97,7 @@ def from_endpoint(
         return {
             "BACKEND": REDIS_BACKEND,
             "LOCATION": location,
-            "OPTIONS": _merge(options, overrides.get(REDIS)),
+            "OPTIONS": merge_options(options, overrides.get(REDIS)),
         }
     servers = endpoint.servers or [_host_port(endpoint.host, endpoint.port)]
     if endpoint.username or endpoint.password:
@@ -112,7 +109,7 @@ def from_endpoint(
     return {
         "BACKEND": backend,
         "LOCATION": servers if len(servers) > 1 else servers[0],
-        "OPTIONS": _merge(options, overrides.get(MEMCACHED)),
+        "OPTIONS": merge_options(options, overrides.get(MEMCACHED)),
     }
 
 
@@ -137,7 +134,7 @@ def from_redis_url(url: str, redis_options: Mapping[str, Any] | None) -> dict[st
     return {
         "BACKEND": REDIS_BACKEND,
         "LOCATION": location,
-        "OPTIONS": _merge(options, redis_options),
+        "OPTIONS": merge_options(options, redis_options),
     }
 
 
@@ -152,9 +149,3 @@ def _login(username: str, password: str) -> dict[str, str]:
 
 def _host_port(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    from .database import merge_options
-
-    return merge_options(defaults, overrides)

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+from .aliases import requested_defaults
 from .bindings import VCAP_APPLICATION, binding_source, read_services
 from .cache import DEFAULT_CACHE_VARIABLE, PYLIBMC_BACKEND, REDIS_URL
 from .credentials import read_endpoint
@@ -43,7 +44,6 @@ from .matching import (
     Ignored,
     Match,
     classify,
-    requested_defaults,
 )
 from .redact import Redactor
 

@@ -24,6 +24,7 @@ from typing import Any, Protocol, TextIO
 from django.core.exceptions import ImproperlyConfigured
 
 from . import __version__
+from .aliases import pick_default, requested_defaults
 from .bindings import (
     MAX_DEPTH,
     MAX_DOCUMENT_BYTES,
@@ -53,8 +54,6 @@ from .matching import (
     Ignored,
     Match,
     classify,
-    pick_default,
-    requested_defaults,
 )
 from .redact import Redactor, escape
 from .tls import CERT_DIR_VARIABLE, default_cert_dir

@@ -232,37 +232,3 @@ def classify_all(services: Iterable[Service]) -> list[Match | Ignored]:
 def matches_of(decisions: Iterable[Match | Ignored], kinds: tuple[str, ...]) -> list[Match]:
     """The matches whose kind is one of ``kinds``."""
     return [d for d in decisions if isinstance(d, Match) and d.kind in kinds]
-
-
-#: What each caller of ``pick_default`` last asked for, by ``variable`` (``None``: nothing, so
-#: the default was picked by name). The system checks read it to tell a chosen default from a
-#: picked one, which the resulting settings cannot show.
-requested_defaults: dict[str, str | None] = {}
-
-
-def pick_default(matches: list[Match], requested: str | None, variable: str) -> Match:
-    """The match that becomes the ``default`` alias.
-
-    The one named by ``requested`` (the ``default=`` argument or ``variable``), else the only
-    one, else a service named ``default``, else the first by service name: binding order is
-    not guaranteed, names are. A service named ``default`` is Django's ``default`` alias, so
-    requesting another one while it is bound is an error.
-    """
-    requested_defaults[variable] = requested or None
-    by_name = {match.service.name: match for match in matches}
-    if requested:
-        if requested not in by_name:
-            raise improperly_configured(
-                f"{variable} (or default=) names {requested!r}, but the bound services of "
-                f"that kind are {', '.join(repr(name) for name in sorted(by_name))}."
-            )
-        chosen = by_name[requested]
-    else:
-        chosen = by_name.get("default") or by_name[min(by_name)]
-    if "default" in by_name and chosen.service.name != "default":
-        raise improperly_configured(
-            f"{variable} (or default=) names {chosen.service.name!r}, but another bound "
-            "service is named 'default', which would take Django's 'default' alias; rename "
-            "that service or make it the default."
-        )
-    return chosen

@@ -20,9 +20,9 @@ from django.test import override_settings
 
 import cfsettings
 from cfsettings import caches, databases
+from cfsettings.aliases import requested_defaults
 from cfsettings.bindings import SERVICE_BINDING_ROOT, VCAP_APPLICATION, VCAP_SERVICES
 from cfsettings.checks import TAG, check_cfsettings
-from cfsettings.matching import requested_defaults
 from tests.fixtures import HOSTILE, HOSTILE_QUOTED, document, names, service, vcap
 
 ON_CF = {VCAP_APPLICATION: json.dumps({"application_name": "app", "application_uris": []})}

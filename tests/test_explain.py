@@ -15,6 +15,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
+from cfsettings.aliases import requested_defaults
 from cfsettings.bindings import (
     SERVICE_BINDING_ROOT,
     VCAP_APPLICATION,
@@ -29,7 +30,6 @@ from cfsettings.explain import (
     render_text,
     run,
 )
-from cfsettings.matching import requested_defaults
 from cfsettings.redact import MASK
 from tests.fixtures import CA_PEM, HOSTILE, HOSTILE_QUOTED, document, names, service, vcap
 

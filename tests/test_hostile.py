@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cfsettings import allowed_hosts, caches, databases
+from cfsettings.aliases import requested_defaults
 from cfsettings.bindings import (
     MAX_DEPTH,
     MAX_DOCUMENT_BYTES,
@@ -36,7 +37,7 @@ from cfsettings.bindings import (
 from cfsettings.checks import check_cfsettings
 from cfsettings.credentials import read_endpoint
 from cfsettings.explain import build_report, render_json, run
-from cfsettings.matching import Match, classify, requested_defaults
+from cfsettings.matching import Match, classify
 from tests.fixtures import CA_PEM
 
 CERT_DIR = tempfile.mkdtemp(prefix="cfsettings-hostile-")

@@ -14,7 +14,6 @@ from cfsettings.matching import (
     lower_keys,
     matches_of,
     nested_connection,
-    pick_default,
     uri_schemes,
 )
 from tests.fixtures import HOSTILE, HOSTILE_QUOTED, assert_no_secret, document
@@ -301,38 +300,6 @@ def test_classify_all_keeps_binding_order_and_matches_of_filters():
     databases = matches_of(decisions, ("mysql", "postgresql"))
     assert [m.service.name for m in databases] == ["a", "b"]
     assert [m.service.name for m in matches_of(decisions, ("redis",))] == ["c"]
-
-
-def matches(*names):
-    return [Match(svc({}, name=name), "postgresql", "test") for name in names]
-
-
-def test_pick_default_only_one():
-    assert pick_default(matches("only"), None, "V").service.name == "only"
-
-
-def test_pick_default_first_by_name():
-    assert pick_default(matches("b", "C", "a"), None, "V").service.name == "C"  # code points
-    assert pick_default(matches("b", "c", "a"), "", "V").service.name == "a"
-
-
-def test_pick_default_requested():
-    assert pick_default(matches("b", "c", "a"), "c", "V").service.name == "c"
-
-
-def test_pick_default_requested_missing():
-    with pytest.raises(ImproperlyConfigured) as excinfo:
-        pick_default(matches("b", "a"), "z", "MY_VARIABLE")
-    assert str(excinfo.value) == (
-        "MY_VARIABLE (or default=) names 'z', but the bound services of that kind are 'a', 'b'."
-    )
-
-
-def test_pick_default_prefers_a_service_named_default():
-    assert pick_default(matches("a", "default"), None, "V").service.name == "default"
-    assert pick_default(matches("a", "default"), "default", "V").service.name == "default"
-    with pytest.raises(ImproperlyConfigured, match="names 'a', but another bound service"):
-        pick_default(matches("a", "default"), "a", "V")
 
 
 def test_reprs_show_no_credentials():
