@@ -16,6 +16,7 @@ from django.db.utils import ConnectionHandler
 from django.test import override_settings
 
 from cfsettings.locks import lock_for
+from cfsettings.management.commands.cf_stage import distinct_databases
 from cfsettings.stager import (
     AliasStager,
     MigrationTracker,
@@ -156,6 +157,34 @@ def test_bad_options_name_themselves(args, message):
 def test_an_alias_given_twice_is_staged_once(db):
     out = stage("--database", "default", "--database", "default")
     assert out.count("waited") == 1
+
+
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+def test_an_alias_for_the_same_database_is_staged_once(db):
+    same = dict(settings.DATABASES["default"])
+    with override_settings(DATABASES={"default": same, "twin": dict(same, OPTIONS={"x": 1})}):
+        out = stage()
+        assert stage("-v", "0") == ""
+    assert out.count("waited") == 1
+    assert "cf_stage: twin: same database as 'default', staged once" in out
+
+
+def test_distinct_databases_compares_engine_host_port_and_name():
+    base = {"ENGINE": "e", "HOST": "h", "PORT": 5432, "NAME": "n"}
+    databases = {
+        "default": base,
+        "alias": dict(base, PORT="5432", CONN_MAX_AGE=0),
+        "other_port": dict(base, PORT=5433),
+        "other_name": dict(base, NAME="m"),
+        "again": dict(base, NAME="m"),
+    }
+    assert distinct_databases(["default", *databases, "default"], databases) == [
+        ("default", None),
+        ("alias", "default"),
+        ("other_port", None),
+        ("other_name", None),
+        ("again", "other_name"),
+    ]
 
 
 def test_tables_for_apps_without_migrations_alone(db):

@@ -82,7 +82,13 @@ class Command(BaseCommand):
         with signals_raise():
             try:
                 pending = []
-                for alias in dict.fromkeys(aliases):
+                for alias, twin in distinct_databases(aliases, settings.DATABASES):
+                    if twin is not None:
+                        if options["verbosity"]:
+                            self.stdout.write(
+                                f"cf_stage: {alias}: same database as {twin!r}, staged once"
+                            )
+                        continue
                     stager = AliasStager(alias, stage_options, self.stdout)
                     if options["check"]:
                         if stager.check():
@@ -99,3 +105,21 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"cf_stage: interrupted by {exc.name}", returncode=128 + exc.signum
                 ) from None
+
+
+def distinct_databases(
+    aliases: list[str], databases: dict[str, dict[str, Any]]
+) -> list[tuple[str, str | None]]:
+    """Each alias once, with the earlier alias that names the same database, if any.
+
+    ``cfsettings.databases()`` puts the default service under ``default`` and under its own
+    name; staging both would take the lock and read the plan twice for nothing.
+    """
+    first: dict[tuple[str, ...], str] = {}
+    result: list[tuple[str, str | None]] = []
+    for alias in dict.fromkeys(aliases):
+        entry = databases[alias]
+        key = tuple(str(entry.get(field) or "") for field in ("ENGINE", "HOST", "PORT", "NAME"))
+        result.append((alias, first.get(key)))
+        first.setdefault(key, alias)
+    return result
