@@ -29,6 +29,7 @@ from .matching import (
     lower_keys,
     nested_connection,
 )
+from .uri import query_pairs, split, unquote
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
 if TYPE_CHECKING:
@@ -267,14 +268,12 @@ def _join_host_port(host: str, port: int) -> str:
 
 
 def _apply_uri(endpoint: Endpoint, value: Any, key: str, kind: str) -> None:
-    from urllib.parse import parse_qsl, unquote, urlsplit  # only when a URI is bound
-
     field = "jdbcUrl" if key == "jdbcurl" else "uri"
     text = _text(endpoint, value, field).strip()
     if text.lower().startswith("jdbc:"):
         text = text[5:]
     try:
-        parts = urlsplit(text)
+        parts = split(text)
         port = parts.port
     except ValueError:
         raise _error(endpoint, f"'{field}' is not a valid URI (bad host or port)") from None
@@ -288,10 +287,10 @@ def _apply_uri(endpoint: Endpoint, value: Any, key: str, kind: str) -> None:
                 else f"'{field}' is not a URI (it has no scheme)",
             )
         return  # a jdbcUrl for another engine says nothing about this one
-    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    params = query_pairs(parts.query)
     if parts.hostname:
         endpoint.host = parts.hostname
-    if port == 0:  # urlsplit refuses ports above 65535 but not 0
+    if port == 0:  # split(), like urlsplit, refuses ports above 65535 but not 0
         raise _error(endpoint, f"'{field}' is not a valid URI (bad host or port)")
     if port is not None:
         endpoint.port = port
