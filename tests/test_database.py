@@ -207,13 +207,6 @@ CACHE_FIXTURES = [
 ]
 
 
-@pytest.fixture
-def cert_dir(tmp_path):
-    directory = tmp_path / "certs"
-    directory.mkdir(mode=0o700)
-    return str(directory)
-
-
 @pytest.mark.parametrize("fixture", sorted(BROKERS))
 def test_broker_payload(fixture, cert_dir):
     name, entry = BROKERS[fixture]
