@@ -4,9 +4,9 @@
 Importing this package has no side effects and imports no database driver.
 """
 
-from .cache import caches
-from .database import databases
-from .hosts import allowed_hosts
+from cfsettings.caches import caches
+from cfsettings.databases import databases
+from cfsettings.hosts import allowed_hosts
 
 __all__ = ["allowed_hosts", "caches", "databases"]
 __version__ = "0.1.0"

@@ -4,6 +4,6 @@ No Django project is needed: the settings are computed from the environment (or 
 ``--vcap-file``) as ``databases()``, ``caches()`` and ``allowed_hosts()`` would compute them.
 """
 
-from .explain import main
+from cfsettings.explain.cli import main
 
 raise SystemExit(main())

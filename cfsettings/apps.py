@@ -12,6 +12,6 @@ class CfSettingsConfig(AppConfig):
         that never runs checks should not pay for loading them."""
         from django.core import checks
 
-        from .checks import TAG, check_cfsettings
+        from cfsettings.checks import TAG, check_cfsettings
 
         checks.register(check_cfsettings, TAG)

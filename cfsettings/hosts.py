@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from .bindings import VCAP_APPLICATION, read_application
-from .errors import improperly_configured
+from cfsettings.bindings.sources import VCAP_APPLICATION, read_application
+from cfsettings.errors import improperly_configured
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
 if TYPE_CHECKING:

@@ -25,8 +25,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cfsettings import allowed_hosts, caches, databases
-from cfsettings.aliases import requested_defaults
-from cfsettings.bindings import (
+from cfsettings.bindings.classify import Match, classify
+from cfsettings.bindings.endpoint import read_endpoint
+from cfsettings.bindings.sources import (
     MAX_DEPTH,
     MAX_DOCUMENT_BYTES,
     MAX_SERVICES,
@@ -35,9 +36,10 @@ from cfsettings.bindings import (
     read_services,
 )
 from cfsettings.checks import check_cfsettings
-from cfsettings.credentials import read_endpoint
-from cfsettings.explain import build_report, render_json, run
-from cfsettings.matching import Match, classify
+from cfsettings.defaults import requested_defaults
+from cfsettings.explain.cli import run
+from cfsettings.explain.render import render_json
+from cfsettings.explain.report import build_report
 from tests.fixtures import CA_PEM
 
 CERT_DIR = tempfile.mkdtemp(prefix="cfsettings-hostile-")

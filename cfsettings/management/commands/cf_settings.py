@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ...explain import add_arguments, run
+from cfsettings.explain.cli import add_arguments, run
 
 
 class Command(BaseCommand):

@@ -8,8 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from cfsettings.interrupts import Interrupted, signals_raise
-from cfsettings.stager import AliasStager, StageOptions, collectstatic
+from cfsettings.stage.run import AliasStager, StageOptions, collectstatic
+from cfsettings.stage.signals import Interrupted, signals_raise
 
 
 def seconds(value: str) -> float:

@@ -1,0 +1,1 @@
+"""Read service bindings and decide what each bound service is and how to reach it."""

@@ -1,0 +1,234 @@
+"""Decide what kind of service each binding is: MySQL, PostgreSQL, Redis or Memcached.
+
+The rules are the ones java-cfenv and Spring Cloud Connectors users know (tags, label,
+URI scheme, ``jdbcUrl``), plus Memcached, which those libraries do not detect. Evidence is
+weighed in this order, strongest first, and the first level that names exactly one kind wins:
+
+1. the scheme of a URI in the credentials (``uri``, ``url``, ``<scheme>Uri``, ``jdbcUrl``);
+2. the service's tags;
+3. the service's label (substring, so ``p.mysql``, ``cleardb``, ``rediscloud`` all count);
+4. the shape of the credentials (a ``servers`` list means Memcached).
+
+A level whose evidence names two kinds is ambiguous: the next level may settle it, and an
+error names the service when none does. Each service is classified once, so a service that
+several rules recognise still yields one database or cache.
+"""
+
+from __future__ import annotations
+
+from cfsettings.bindings.sources import Service
+from cfsettings.errors import improperly_configured
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
+MYSQL = "mysql"
+POSTGRESQL = "postgresql"
+REDIS = "redis"
+MEMCACHED = "memcached"
+
+DATABASE_KINDS = (MYSQL, POSTGRESQL)
+CACHE_KINDS = (REDIS, MEMCACHED)
+
+TAGS: dict[str, tuple[str, ...]] = {
+    MYSQL: ("mysql", "mariadb"),
+    POSTGRESQL: ("postgres", "postgresql"),
+    REDIS: ("redis",),
+    MEMCACHED: ("memcache", "memcached"),
+}
+LABEL_PARTS: dict[str, tuple[str, ...]] = {
+    MYSQL: ("mysql", "mariadb", "cleardb"),
+    POSTGRESQL: ("postgres", "elephantsql"),
+    REDIS: ("redis",),
+    MEMCACHED: ("memcache", "memcachier"),  # "memcache" also covers memcachedcloud
+}
+SCHEMES: dict[str, tuple[str, ...]] = {
+    MYSQL: ("mysql", "mysql2", "mariadb"),
+    POSTGRESQL: ("postgres", "postgresql", "pgsql"),
+    REDIS: ("redis", "rediss"),
+    MEMCACHED: ("memcache", "memcached"),
+}
+JDBC_PREFIXES: dict[str, tuple[str, ...]] = {
+    MYSQL: ("jdbc:mysql:", "jdbc:mariadb:"),
+    POSTGRESQL: ("jdbc:postgresql:",),
+}
+#: Schemes of links that brokers add beside the connection URI (dashboards, consoles).
+WEB_SCHEMES = ("http", "https")
+SCHEME_KIND = {scheme: kind for kind, schemes in SCHEMES.items() for scheme in schemes}
+
+#: Credential keys holding a URI, compared case-insensitively: ``uri``, ``url`` and every
+#: ``<scheme>uri`` / ``<scheme>url`` / ``<scheme>_uri`` / ``<scheme>_url``.
+URI_KEYS: tuple[str, ...] = (
+    "uri",
+    "url",
+    *tuple(
+        f"{scheme}{sep}{suffix}"
+        for scheme in SCHEME_KIND
+        for sep in ("", "_")
+        for suffix in ("uri", "url")
+    ),
+)
+JDBC_KEYS = ("jdbcurl", "jdbc_url")
+
+
+class Match:
+    """A service recognised as ``kind``, and the rule that decided it (for explain)."""
+
+    __slots__ = ("kind", "rule", "service")
+
+    def __init__(self, service: Service, kind: str, rule: str) -> None:
+        self.service = service
+        self.kind = kind
+        self.rule = rule
+
+    def __repr__(self) -> str:
+        return f"Match(service={self.service.name!r}, kind={self.kind!r}, rule={self.rule!r})"
+
+
+class Ignored:
+    """A service that is none of the kinds cfsettings configures, and why."""
+
+    __slots__ = ("reason", "service")
+
+    def __init__(self, service: Service, reason: str) -> None:
+        self.service = service
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Ignored(service={self.service.name!r}, reason={self.reason!r})"
+
+
+def lower_keys(credentials: dict[str, Any]) -> dict[str, Any]:
+    """Credentials with lower-case keys; the first spelling of a key wins."""
+    lowered: dict[str, Any] = {}
+    for key, value in credentials.items():
+        lowered.setdefault(key.lower(), value)
+    return lowered
+
+
+def uri_schemes(service: Service) -> list[tuple[str, str]]:
+    """``(credential key, scheme)`` for every URI-like credential, ``jdbc:`` prefix removed."""
+    found: list[tuple[str, str]] = []
+    for key, value in _uri_values(service.credentials):
+        if not isinstance(value, str) or ":" not in value:
+            continue
+        text = value.strip().lower()
+        if key in JDBC_KEYS or text.startswith("jdbc:"):
+            text = text.removeprefix("jdbc:")
+        scheme = text.split(":", 1)[0]
+        if _is_scheme(scheme):  # else not a URI (``host:port``, or a secret): never echo it
+            found.append((key, scheme))
+    return found
+
+
+def _is_scheme(text: str) -> bool:
+    """RFC 3986 scheme syntax: a letter, then letters, digits, ``+``, ``-`` or ``.``."""
+    return (
+        text[:1].isalpha()
+        and text.isascii()
+        and all(char.isalnum() or char in "+-." for char in text)
+    )
+
+
+def _uri_values(credentials: dict[str, Any]) -> Iterable[tuple[str, Any]]:
+    lowered = lower_keys(credentials)
+    for key in (*URI_KEYS, *JDBC_KEYS):
+        if key in lowered:
+            yield key, lowered[key]
+    nested = nested_connection(credentials)
+    if nested is not None:
+        composed = nested.get("composed")
+        if isinstance(composed, list) and composed:
+            yield "connection.composed", composed[0]
+
+
+def nested_connection(credentials: dict[str, Any]) -> dict[str, Any] | None:
+    """IBM Cloud Databases nest everything under ``connection.<engine>``; return that block."""
+    connection = credentials.get("connection")
+    if not isinstance(connection, dict):
+        return None
+    blocks = [
+        value for key, value in connection.items() if key in SCHEME_KIND and isinstance(value, dict)
+    ]
+    return blocks[0] if len(blocks) == 1 else None
+
+
+def classify(service: Service) -> Match | Ignored:
+    """Recognise one service, or say why it is not a database or cache."""
+    levels = (_by_scheme, _by_tags, _by_label, _by_shape)
+    ambiguous: list[str] = []
+    unknown_scheme: str | None = None
+    for level in levels:
+        found = level(service)
+        kinds = {kind for kind, _ in found}
+        if len(kinds) == 1:
+            kind, rule = found[0]
+            if unknown_scheme is not None:
+                raise improperly_configured(
+                    f"Service {service.name!r} looks like {kind} ({rule}) but its "
+                    f"{unknown_scheme}; cfsettings cannot tell how to connect."
+                )
+            return Match(service, kind, rule)
+        if len(kinds) > 1:
+            ambiguous.append(", ".join(rule for _, rule in found))
+        if level is _by_scheme and not found:
+            unknown_scheme = _unknown_scheme(service)
+    if ambiguous:
+        raise improperly_configured(
+            f"Service {service.name!r} is ambiguous: {'; '.join(ambiguous)}. "
+            "Give it one engine's tag (for example with `cf update-user-provided-service -t`)."
+        )
+    if unknown_scheme is not None:
+        return Ignored(service, f"its {unknown_scheme}, which is not a database or cache")
+    return Ignored(service, "no tag, label, URI scheme or credential matched a known kind")
+
+
+def _by_scheme(service: Service) -> list[tuple[str, str]]:
+    found = []
+    for key, scheme in uri_schemes(service):
+        kind = SCHEME_KIND.get(scheme)
+        if kind is not None:
+            label = "jdbcUrl" if key in JDBC_KEYS else key
+            found.append((kind, f"URI scheme {scheme!r} in {label!r}"))
+    return found
+
+
+def _unknown_scheme(service: Service) -> str | None:
+    for key, scheme in uri_schemes(service):
+        if scheme not in SCHEME_KIND and scheme not in WEB_SCHEMES:
+            return f"{key!r} has the scheme {scheme!r}"
+    return None
+
+
+def _by_tags(service: Service) -> list[tuple[str, str]]:
+    tags = {tag.lower() for tag in service.tags}
+    return [(kind, f"tag {tag!r}") for kind, names in TAGS.items() for tag in names if tag in tags]
+
+
+def _by_label(service: Service) -> list[tuple[str, str]]:
+    label = service.label.lower()
+    found: list[tuple[str, str]] = []
+    for kind, parts in LABEL_PARTS.items():
+        for part in parts:
+            if part in label:
+                found.append((kind, f"label {service.label!r}"))
+                break
+    return found
+
+
+def _by_shape(service: Service) -> list[tuple[str, str]]:
+    if "servers" in lower_keys(service.credentials):
+        return [(MEMCACHED, "credential 'servers'")]
+    return []
+
+
+def classify_all(services: Iterable[Service]) -> list[Match | Ignored]:
+    """Classify every service, in binding order."""
+    return [classify(service) for service in services]
+
+
+def matches_of(decisions: Iterable[Match | Ignored], kinds: tuple[str, ...]) -> list[Match]:
+    """The matches whose kind is one of ``kinds``."""
+    return [d for d in decisions if isinstance(d, Match) and d.kind in kinds]

@@ -1,0 +1,151 @@
+"""Build Django's ``CACHES`` from bound Redis/Memcached services, ``REDIS_URL`` or memory.
+
+Passwords go into ``OPTIONS`` rather than into ``LOCATION`` URLs: Django's error pages hide
+settings whose key names a password, but print a ``LOCATION`` as it is.
+"""
+
+from __future__ import annotations
+
+import os
+
+from cfsettings.bindings.classify import CACHE_KINDS, MEMCACHED, REDIS, classify_all, matches_of
+from cfsettings.bindings.endpoint import Endpoint, read_endpoint
+from cfsettings.bindings.sources import read_services
+from cfsettings.bindings.tls import CERT_DIR_VARIABLE, write_pem
+from cfsettings.databases import merge_options
+from cfsettings.defaults import bound_aliases
+from cfsettings.errors import improperly_configured
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+REDIS_URL = "REDIS_URL"
+DEFAULT_CACHE_VARIABLE = "CFSETTINGS_DEFAULT_CACHE"
+
+REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
+PYMEMCACHE_BACKEND = "django.core.cache.backends.memcached.PyMemcacheCache"
+#: Memcached behind SASL (MemCachier, Memcached Cloud) needs pylibmc's binary protocol.
+PYLIBMC_BACKEND = "django.core.cache.backends.memcached.PyLibMCCache"
+LOCMEM_BACKEND = "django.core.cache.backends.locmem.LocMemCache"
+
+#: Fail fast instead of hanging a request when the cache is unreachable.
+REDIS_DEFAULT_OPTIONS: dict[str, Any] = {"socket_connect_timeout": 5, "socket_timeout": 5}
+REDIS_URL_SCHEMES = ("redis", "rediss", "unix")
+
+
+def caches(
+    default: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    key_prefix: str = "",
+    timeout: int | None = 300,
+    redis_options: Mapping[str, Any] | None = None,
+    memcached_options: Mapping[str, Any] | None = None,
+    cert_dir: str | None = None,
+) -> dict[str, dict[str, Any]]:
+    """A complete ``CACHES`` setting.
+
+    In order: bound Redis or Memcached services (``VCAP_SERVICES``); ``REDIS_URL``; a
+    per-process ``LocMemCache``. ``default`` (or ``CFSETTINGS_DEFAULT_CACHE``) names the bound
+    service that becomes ``default`` when several are bound; each is also its own alias.
+    """
+    env = os.environ if environ is None else environ
+    common = {"KEY_PREFIX": key_prefix, "TIMEOUT": timeout}
+    overrides = {REDIS: redis_options, MEMCACHED: memcached_options}
+    cert_dir = cert_dir or env.get(CERT_DIR_VARIABLE)
+
+    matches = matches_of(classify_all(read_services(env)), CACHE_KINDS)
+    if matches:
+        result, _ = bound_aliases(
+            matches,
+            default or env.get(DEFAULT_CACHE_VARIABLE),
+            DEFAULT_CACHE_VARIABLE,
+            lambda match: {**from_endpoint(read_endpoint(match), overrides, cert_dir), **common},
+        )
+        return result
+
+    url = env.get(REDIS_URL, "").strip()
+    if url:
+        return {"default": {**from_redis_url(url, redis_options), **common}}
+
+    return {"default": {"BACKEND": LOCMEM_BACKEND, "LOCATION": "cfsettings", **common}}
+
+
+def from_endpoint(
+    endpoint: Endpoint,
+    overrides: Mapping[str, Mapping[str, Any] | None],
+    cert_dir: str | None,
+) -> dict[str, Any]:
+    """One ``CACHES`` entry for a bound Redis or Memcached service."""
+    if endpoint.kind == REDIS:
+        scheme = "rediss" if endpoint.tls else "redis"
+        database = endpoint.database or "0"
+        if not (database.isascii() and database.isdigit()):
+            raise improperly_configured(
+                f"Service {endpoint.service!r} (redis): the path of 'uri' must be a database "
+                "number such as /0."
+            )
+        options: dict[str, Any] = dict(REDIS_DEFAULT_OPTIONS)
+        options.update(_login(endpoint.username, endpoint.password))
+        if endpoint.ca:
+            options["ssl_ca_certs"] = (
+                endpoint.ca if os.path.isabs(endpoint.ca) else write_pem(endpoint.ca, cert_dir)
+            )
+        location = f"{scheme}://{_host_port(endpoint.host, endpoint.port)}/{database}"
+        return {
+            "BACKEND": REDIS_BACKEND,
+            "LOCATION": location,
+            "OPTIONS": merge_options(options, overrides.get(REDIS)),
+        }
+    servers = endpoint.servers or [_host_port(endpoint.host, endpoint.port)]
+    if endpoint.username or endpoint.password:
+        options = {"binary": True, "username": endpoint.username, "password": endpoint.password}
+        backend = PYLIBMC_BACKEND
+    else:
+        options = {}
+        backend = PYMEMCACHE_BACKEND
+    return {
+        "BACKEND": backend,
+        "LOCATION": servers if len(servers) > 1 else servers[0],
+        "OPTIONS": merge_options(options, overrides.get(MEMCACHED)),
+    }
+
+
+def from_redis_url(url: str, redis_options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``REDIS_URL`` as a ``RedisCache`` entry, its login moved from the URL to ``OPTIONS``."""
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - validates the port
+    except ValueError:
+        raise improperly_configured(f"{REDIS_URL} is not a valid URL (bad host or port).") from None
+    if parts.scheme not in REDIS_URL_SCHEMES:
+        raise improperly_configured(
+            f"{REDIS_URL} must start with redis://, rediss:// or unix://"
+            + (f", not {parts.scheme}://." if parts.scheme.isalpha() else ".")
+        )
+    netloc = parts.netloc.rpartition("@")[2]
+    location = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    options = dict(REDIS_DEFAULT_OPTIONS)
+    options.update(_login(unquote(parts.username or ""), unquote(parts.password or "")))
+    return {
+        "BACKEND": REDIS_BACKEND,
+        "LOCATION": location,
+        "OPTIONS": merge_options(options, redis_options),
+    }
+
+
+def _login(username: str, password: str) -> dict[str, str]:
+    login = {}
+    if username:
+        login["username"] = username
+    if password:
+        login["password"] = password
+    return login
+
+
+def _host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -1,0 +1,1 @@
+"""Explain what cfsettings decided and why, every secret masked."""

@@ -1,0 +1,1 @@
+"""Staging: migrate every database once, under a lock the database holds."""

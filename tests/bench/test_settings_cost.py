@@ -1,0 +1,93 @@
+"""The settings-cost and throughput benchmarks still run, and cfsettings' imports stay light.
+
+These run the scripts of ``bench/`` with tiny counts and durations: they check that the
+scripts work, never how fast anything is (timings on a shared machine prove nothing).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from tests import servers
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "bench"
+
+
+def run_script(name: str, *args: str, timeout: float) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VCAP_", "CFSETTINGS_"))}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, str(BENCH / name), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+def test_settings_cost_runs():
+    out = run_script(
+        "settings_cost.py", "--calls", "3", "--blocks", "1", "--runs", "2", "--importtime-runs",
+        "1", timeout=300,
+    )  # fmt: skip
+    # Each alternative is either compared or reported as skipped (not installed here).
+    for name in ("cfenv + dj-database-url", "django-environ"):
+        assert f"check: {name} builds the same" in out or f"skipped {name}:" in out
+    assert "cfsettings imports Django on the happy path: False" in out
+    assert "per process, fresh interpreter" in out
+    assert "-X importtime" in out
+
+
+@pytest.mark.parametrize("database", ["mariadb", "postgresql"])
+def test_throughput_runs(database):
+    servers.require_port(database, {"mariadb": 3306, "postgresql": 5432}[database])
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (apt-get install wrk)")
+    out = run_script(
+        "throughput.py", "--databases", database, "--rounds", "1", "--duration", "1",
+        "--warmup", "1", "--after-kill", "3", "--pg-auth", "trust", timeout=300,
+    )  # fmt: skip
+    assert f"{database}: medians of 1 rounds" in out
+    assert "cfsettings (health checks on):" in out
+    assert "requests failed" in out
+
+
+def test_happy_path_imports_stay_light():
+    """What keeps a fresh worker's cost down: no typing, copy, logging or Django on the way.
+
+    ``bench/settings_cost.py`` measures the cost; this only guards what it depends on. If it
+    fails, make the new import lazy (inside the function) or typing-only (under
+    ``if TYPE_CHECKING:``).
+    """
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import vcap_fixture, os; "
+        "os.environ['VCAP_SERVICES'] = vcap_fixture.vcap_services(); "
+        "import cfsettings; cfsettings.databases(); cfsettings.caches(); "
+        "heavy = ('typing', 'copy', 'logging', 'django', 'dj_database_url'); "
+        "print(' '.join(name for name in heavy if name in sys.modules))"
+    )
+    paths = dict.fromkeys([str(ROOT), sysconfig.get_paths()["purelib"]])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VCAP_", "CFSETTINGS_"))}
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    # -S: this checkout's editable install would otherwise import modules at start-up.
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code, str(BENCH)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [], f"imported on the happy path: {result.stdout}"

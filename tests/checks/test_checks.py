@@ -1,0 +1,300 @@
+"""System checks: each id fires when it should, stays quiet when it should, never crashes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core import checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import override_settings
+
+import cfsettings
+from cfsettings import caches, databases
+from cfsettings.bindings.sources import SERVICE_BINDING_ROOT, VCAP_APPLICATION, VCAP_SERVICES
+from cfsettings.checks import TAG, check_cfsettings
+from cfsettings.defaults import requested_defaults
+from tests.fixtures import HOSTILE, HOSTILE_QUOTED, document, names, service, vcap
+
+ON_CF = {VCAP_APPLICATION: json.dumps({"application_name": "app", "application_uris": []})}
+SQLITE_FILE = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "/app/db.sqlite3"}}
+POSTGRES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "app"}}
+
+
+@pytest.fixture(autouse=True)
+def fresh_record() -> Iterator[None]:
+    """``requested_defaults`` is what settings.py left behind; each test starts with none."""
+    saved = dict(requested_defaults)
+    requested_defaults.clear()
+    yield
+    requested_defaults.clear()
+    requested_defaults.update(saved)
+
+
+def ids(messages: list[checks.CheckMessage]) -> list[str]:
+    return [message.id for message in messages]
+
+
+def run(environ: dict[str, str], **settings: Any) -> list[checks.CheckMessage]:
+    settings.setdefault("DATABASES", POSTGRES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # overriding DATABASES: on purpose
+        with override_settings(**settings):
+            return check_cfsettings(None, environ=environ)
+
+
+# --- E001: SQLite on Cloud Foundry -------------------------------------------------------------
+
+
+def test_sqlite_on_cloud_foundry_is_an_error():
+    (message,) = run(ON_CF, DATABASES={**SQLITE_FILE, "other": POSTGRES["default"]})
+    assert message.id == "cfsettings.E001"
+    assert message.level == checks.ERROR
+    assert message.msg.startswith("DATABASES 'default' uses SQLite on Cloud Foundry")
+    assert "SILENCED_SYSTEM_CHECKS" in message.hint and "cf bind-service" in message.hint
+
+
+def test_sqlite_elsewhere_or_in_memory_is_fine():
+    assert run({}, DATABASES=SQLITE_FILE) == []
+    assert run({VCAP_APPLICATION: " "}, DATABASES=SQLITE_FILE) == []
+    memory = {
+        "a": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+        "b": {"ENGINE": "django.db.backends.sqlite3", "NAME": "file:x?mode=memory&cache=shared"},
+    }
+    assert run(ON_CF, DATABASES=memory) == []
+    assert run(ON_CF, DATABASES=POSTGRES) == []
+
+
+def test_sqlite_error_names_every_alias():
+    spatial = {"ENGINE": "django.contrib.gis.db.backends.spatialite", "NAME": "geo.db"}
+    (message,) = run(ON_CF, DATABASES={**SQLITE_FILE, "geo": spatial})
+    assert message.msg.startswith("DATABASES 'default', 'geo' use SQLite")
+
+
+def test_e001_is_silenced_like_any_check(monkeypatch, tmp_path):
+    for key, value in ON_CF.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SystemCheckError, match=r"cfsettings\.E001"):
+        call_and_catch(DATABASES=SQLITE_FILE)
+    call_and_catch(DATABASES=SQLITE_FILE, SILENCED_SYSTEM_CHECKS=["cfsettings.E001"])
+
+
+def call_and_catch(**settings: Any) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with override_settings(**settings):
+            call_command("check", "--tag", TAG, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+# --- E002: drivers -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fixture", names())
+def test_every_fixture_passes_the_checks_with_its_drivers_installed(fixture):
+    """Every driver of the ``cfsettings[...]`` extras is installed here; only pylibmc, which
+    Memcached with a login needs and no extra installs, is missing."""
+    environ = {VCAP_SERVICES: json.dumps(document(fixture))}
+    found = run(environ)
+    login_memcached = fixture in ("memcachier", "memcachedcloud")
+    assert ids(found) == (["cfsettings.E002"] if login_memcached else [])
+    if login_memcached:
+        assert found[0].hint.startswith("pip install pylibmc")
+        assert "driver (pylibmc) is not installed" in found[0].msg
+
+
+def test_memcached_backend_in_settings_decides_the_driver():
+    environ = vcap(document("memcachier"))
+    name = "memcachier-9c1b"
+    pymemcache = {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache"}
+    assert run(environ, CACHES={"default": pymemcache, name: pymemcache}) == []
+    assert ids(run(environ, CACHES=caches(environ=environ))) == ["cfsettings.E002"]
+
+
+def test_memcached_without_login_needs_pymemcache_only():
+    environ = vcap(document("user-provided-memcached"))
+    assert run(environ) == []
+    broken = vcap(service("mc", {"servers": ["h:notaport"]}, tags=["memcached"]))
+    assert run(broken) == []  # settings.py reports the bad port; the check does not guess
+
+
+def test_missing_drivers_in_an_environment_without_them(tmp_path):
+    """A real interpreter whose path holds Django and cfsettings but no database driver."""
+    site = tmp_path / "site"
+    site.mkdir()
+    for module in ("django", "asgiref", "sqlparse", "dj_database_url"):
+        source = Path(__import__(module).__file__).parent
+        (site / module).symlink_to(source)
+    (site / "cfsettings").symlink_to(Path(cfsettings.__file__).parent)
+    environ = vcap(
+        document("p.mysql"),
+        document("elephantsql"),
+        document("p.redis"),
+        document("user-provided-memcached"),
+    )
+    script = textwrap.dedent(
+        """
+        import importlib.util, json, os, sys
+        import django
+        from django.conf import settings
+        settings.configure(DATABASES={})
+        django.setup()
+        from cfsettings.checks import check_cfsettings
+        assert importlib.util.find_spec("psycopg") is None
+        messages = check_cfsettings(None, environ=json.loads(sys.argv[1]))
+        print(json.dumps([[m.id, m.msg, m.hint] for m in messages]))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", script, json.dumps(environ)],
+        env={"PYTHONPATH": str(site), "PATH": os.environ.get("PATH", "")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert [(m[0], m[2]) for m in found] == [
+        ("cfsettings.E002", f'pip install "cfsettings[{extra}]", and add it to requirements.txt.')
+        for extra in ("mysql", "postgres", "redis", "memcached")
+    ]
+    assert found[0][1] == (
+        "Bound service 'orders-db' is MySQL, but its driver (MySQLdb) is not installed."
+    )
+    assert "(psycopg or psycopg2)" in found[1][1]
+
+
+# --- E003: unreadable bindings -----------------------------------------------------------------
+
+
+def test_unreadable_bindings_are_one_error_without_content():
+    (message,) = run({VCAP_SERVICES: '{"x": [{"password": "' + HOSTILE})
+    assert message.id == "cfsettings.E003"
+    assert message.msg.startswith("The service bindings cannot be read: VCAP_SERVICES is not")
+    assert HOSTILE not in message.msg
+
+
+def test_an_ambiguous_service_is_left_to_settings_py():
+    environ = vcap(service("odd", {"uri": "ftp://h"}, tags=["mysql"]))
+    assert run(environ) == []
+
+
+# --- W001: several, no default -----------------------------------------------------------------
+
+
+def test_several_databases_without_a_chosen_default_warn():
+    environ = vcap(document("elephantsql"), document("p.mysql"))
+    assert run(environ) == []  # settings.py did not use databases(): nothing to say
+    databases(environ=environ)
+    (message,) = run(environ)
+    assert message.id == "cfsettings.W001" and message.level == checks.WARNING
+    assert message.msg == (
+        "Several database services are bound ('elephantsql-c6c60', 'orders-db') and none is "
+        "chosen as the default: 'elephantsql-c6c60' is used because its name sorts first."
+    )
+    assert "CFSETTINGS_DEFAULT_DATABASE" in message.hint
+
+
+def test_a_chosen_default_silences_w001():
+    environ = vcap(document("elephantsql"), document("p.mysql"))
+    databases("elephantsql-c6c60", environ=environ)  # default= naming the first by name
+    assert run(environ) == []
+    chosen = {**environ, "CFSETTINGS_DEFAULT_DATABASE": "orders-db"}
+    databases(environ=chosen)
+    assert run(chosen) == []
+
+
+def test_several_caches_warn_too():
+    environ = vcap(document("p.redis"), document("rediscloud"))
+    caches(environ=environ)
+    (message,) = run(environ)
+    assert message.id == "cfsettings.W001"
+    assert "Several cache services are bound" in message.msg
+    assert "CFSETTINGS_DEFAULT_CACHE" in message.hint
+
+
+# --- W002: DATABASE_URL or REDIS_URL ignored ---------------------------------------------------
+
+
+def test_database_url_beside_a_bound_database_warns_without_showing_it():
+    environ = vcap(
+        document("elephantsql"),
+        document("p.redis"),
+        DATABASE_URL=f"postgres://u:{HOSTILE_QUOTED}@elsewhere/db",
+        REDIS_URL="redis://elsewhere:6379/0",
+    )
+    found = run(environ)
+    assert ids(found) == ["cfsettings.W002", "cfsettings.W002"]
+    assert found[0].msg == (
+        "DATABASE_URL is set but ignored: the bound database service 'elephantsql-c6c60' is "
+        "used instead."
+    )
+    assert found[1].msg.startswith("REDIS_URL is set but ignored: the bound cache service")
+    for message in found:
+        assert "elsewhere" not in message.msg and HOSTILE_QUOTED not in message.msg
+    assert run(vcap(DATABASE_URL="postgres://u:p@h/d")) == []
+
+
+def test_w002_names_all_bound_databases():
+    environ = vcap(document("elephantsql"), document("p.mysql"), DATABASE_URL="postgres://h/d")
+    databases("orders-db", environ=environ)
+    (message,) = run(environ)
+    assert "services 'elephantsql-c6c60', 'orders-db' are used instead" in message.msg
+
+
+# --- W003: several binding sources -------------------------------------------------------------
+
+
+def test_several_binding_sources_warn(tmp_path):
+    environ = {VCAP_SERVICES: "{}", SERVICE_BINDING_ROOT: str(tmp_path)}
+    (message,) = run(environ)
+    assert message.id == "cfsettings.W003"
+    assert message.msg == (
+        "Several binding sources are set: VCAP_SERVICES is read, SERVICE_BINDING_ROOT is ignored."
+    )
+    environ["VCAP_SERVICES_FILE_PATH"] = str(tmp_path / "missing")
+    found = run(environ)
+    assert ids(found) == ["cfsettings.W003", "cfsettings.E003"]
+    assert "VCAP_SERVICES, SERVICE_BINDING_ROOT are ignored" in found[0].msg
+
+
+# --- I001: unmatched services ------------------------------------------------------------------
+
+
+def test_a_service_that_matched_nothing_is_info():
+    environ = vcap(
+        service("mail", {"smtp_host": "smtp.example.com", "password": HOSTILE}, tags=["smtp"]),
+        service("typo", {"hostname": "db.example.com"}, tags=["postgress"]),
+    )
+    found = run(environ)
+    assert ids(found) == ["cfsettings.I001", "cfsettings.I001"]
+    assert found[1].level == checks.INFO
+    assert found[1].msg == (
+        "Bound service 'typo' (label 'user-provided', tags ['postgress']) is not used: no tag, "
+        "label, URI scheme or credential matched a known kind."
+    )
+    assert "cf update-user-provided-service -t" in found[1].hint
+    assert all(HOSTILE not in str(message) for message in found)
+
+
+# --- registration ------------------------------------------------------------------------------
+
+
+def test_the_app_registers_the_checks():
+    assert check_cfsettings in checks.registry.registry.get_checks()
+    assert TAG in checks.registry.registry.tags_available()
+
+
+def test_checks_read_os_environ_by_default(monkeypatch):
+    monkeypatch.setenv(VCAP_SERVICES, "[]")
+    monkeypatch.delenv(VCAP_APPLICATION, raising=False)
+    assert ids(checks.run_checks(tags=[TAG])) == ["cfsettings.E003"]

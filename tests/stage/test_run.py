@@ -1,0 +1,228 @@
+"""Staging one alias in this process (SQLite file): steps, failures and what they print."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import quote, quote_plus
+
+import pytest
+from django.conf import settings
+from django.core import checks
+from django.core.management import call_command
+from django.core.management.base import CommandError, SystemCheckError
+from django.db.migrations import Migration
+from django.db.models.signals import post_migrate
+from django.db.utils import ConnectionHandler
+from django.test import override_settings
+
+from cfsettings.management.commands.cf_stage import distinct_databases
+from cfsettings.stage.locks import lock_for
+from cfsettings.stage.run import (
+    AliasStager,
+    MigrationTracker,
+    StageOptions,
+    check_summary,
+    reason,
+    secrets,
+)
+from tests.stagekit import HOSTILE_PASSWORD, closed_port, default_database, postgres
+
+
+@pytest.fixture
+def db(tmp_path):
+    with default_database(tmp_path / "db.sqlite3") as connection:
+        yield connection
+
+
+def stage(*args: str, **options) -> str:
+    out = io.StringIO()
+    call_command("cf_stage", *args, stdout=out, **options)
+    return out.getvalue()
+
+
+def test_secrets_cover_every_password_and_its_url_forms(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "su")
+    databases = {
+        "a": {"PASSWORD": HOSTILE_PASSWORD, "OPTIONS": {"passwd": "mysql-pw", "port": 1}},
+        "b": {"PASSWORD": "", "OPTIONS": {"sslpassword": "key-pw", "password": 7}},
+        "c": {},
+    }
+    found = secrets(databases)
+    for value in ["su", HOSTILE_PASSWORD, "mysql-pw", "key-pw"]:
+        assert {value, quote(value), quote_plus(value)} <= set(found)
+    assert "7" not in found and "" not in found
+    assert found == sorted(found, key=len, reverse=True)  # longest first: no partial scrubs
+
+
+def test_a_reason_is_one_short_line_without_secrets(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", HOSTILE_PASSWORD)
+    error = RuntimeError(f"bad {HOSTILE_PASSWORD} or {quote(HOSTILE_PASSWORD)}\nline two")
+    assert reason(error) == "RuntimeError: bad *** or ***"
+    assert reason(CommandError("already a sentence")) == "already a sentence"
+    assert reason(KeyError()) == "KeyError"
+    long = reason(ValueError("x" * 1000))
+    assert len(long) == 300 and long.endswith("...")
+
+
+def test_staging_in_process_then_nothing_to_do(db, monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "root")
+    monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "root@example.com")
+    with pytest.raises(CommandError) as pending:
+        stage("--check")
+    assert pending.value.returncode == 1
+    out = stage("-v", "2")
+    assert "lock acquired" in out and "14 migrations applied" in out
+    assert "Applying auth.0001_initial" in out  # migrate's own lines at -v 2
+    assert "superuser 'root' created" in out and "lock released" in out
+    assert "nothing to do" in stage()
+    assert "up to date" in stage("--check")
+    assert stage("--verbosity", "0") == ""
+
+
+def test_a_failing_post_migrate_handler_fails_migrate_not_a_migration(db):
+    def explode(**kwargs):
+        raise RuntimeError("post_migrate handler broke")
+
+    post_migrate.connect(explode, dispatch_uid="test_stager_explode")
+    try:
+        with pytest.raises(CommandError) as raised:
+            stage()
+    finally:
+        post_migrate.disconnect(dispatch_uid="test_stager_explode")
+    assert str(raised.value) == (
+        "cf_stage: default (sqlite): migrate failed: RuntimeError: post_migrate handler broke"
+    )
+
+
+def failing_check(app_configs, **kwargs):
+    return [
+        checks.Error(f"broken on purpose, said {HOSTILE_PASSWORD}", id="tests.E001"),
+        checks.Error("broken too", hint="a hint", id="tests.E002"),
+    ]
+
+
+def test_system_checks_run_only_when_there_is_work(db, monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", HOSTILE_PASSWORD)
+    checks.register(failing_check)
+    try:
+        with pytest.raises(CommandError) as raised:
+            stage()
+        assert str(raised.value) == (
+            "cf_stage: default (sqlite): system checks failed: "
+            "(tests.E001) broken on purpose, said ***, tests.E002 (run manage.py check)"
+        )
+        checks.registry.registry.registered_checks.discard(failing_check)
+        stage()
+        checks.register(failing_check)
+        assert "nothing to do" in stage()  # the no-op path does not pay for checks
+    finally:
+        checks.registry.registry.registered_checks.discard(failing_check)
+
+
+def test_collectstatic_failure_is_one_line(db):
+    with pytest.raises(CommandError) as raised:
+        stage("--collectstatic")  # the unit-test settings have no staticfiles app
+    assert str(raised.value).startswith("cf_stage: collectstatic failed: ")
+
+
+def test_an_unconfirmed_release_says_so(db):
+    out = io.StringIO()
+    stager = AliasStager("default", StageOptions(), out)
+    idle = lock_for(ConnectionHandler({"default": postgres("postgres")})["default"])
+    unreachable = {**postgres("postgres"), "PORT": str(closed_port())}
+    broken = lock_for(ConnectionHandler({"default": unreachable})["default"])
+    try:
+        stager._release(idle)  # the server says it was not held
+        stager._release(broken)  # the server cannot be asked
+    finally:
+        idle.close()
+        broken.close()
+    assert out.getvalue().count("lock not confirmed released; it goes with its connection") == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--database", "nope"], "--database 'nope' is not in DATABASES (known: default)"),
+        (["--wait", "-1"], "argument --wait: '-1' must be a number of seconds >= 0"),
+        (["--wait", "nan"], "argument --wait: 'nan' must be a number of seconds >= 0"),
+        (["--lock-timeout", "soon"], "argument --lock-timeout: 'soon' is not a number of seconds"),
+    ],
+)
+def test_bad_options_name_themselves(args, message):
+    with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        stage(*args)
+
+
+def test_an_alias_given_twice_is_staged_once(db):
+    out = stage("--database", "default", "--database", "default")
+    assert out.count("waited") == 1
+
+
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+def test_an_alias_for_the_same_database_is_staged_once(db):
+    same = dict(settings.DATABASES["default"])
+    with override_settings(DATABASES={"default": same, "twin": dict(same, OPTIONS={"x": 1})}):
+        out = stage()
+        assert stage("-v", "0") == ""
+    assert out.count("waited") == 1
+    assert "cf_stage: twin: same database as 'default', staged once" in out
+
+
+def test_distinct_databases_compares_engine_host_port_and_name():
+    base = {"ENGINE": "e", "HOST": "h", "PORT": 5432, "NAME": "n"}
+    databases = {
+        "default": base,
+        "alias": dict(base, PORT="5432", CONN_MAX_AGE=0),
+        "other_port": dict(base, PORT=5433),
+        "other_name": dict(base, NAME="m"),
+        "again": dict(base, NAME="m"),
+    }
+    assert distinct_databases(["default", *databases, "default"], databases) == [
+        ("default", None),
+        ("alias", "default"),
+        ("other_port", None),
+        ("other_name", None),
+        ("again", "other_name"),
+    ]
+
+
+def test_tables_for_apps_without_migrations_alone(db):
+    with override_settings(MIGRATION_MODULES={"auth": None}):
+        stage()
+        with db.cursor() as cursor:
+            cursor.execute("DROP TABLE auth_group_permissions")
+            cursor.execute("DROP TABLE auth_group")
+        out = stage()
+    assert "1 table created for apps without migrations in" in out
+    assert "migrations applied" not in out
+
+
+def test_the_tracker_names_only_the_migration_in_progress():
+    tracker = MigrationTracker()
+    command = tracker.command()
+    command.verbosity = 0  # set by handle() when migrate runs for real
+    migration = Migration("0001_initial", "shop")
+    command.migration_progress_callback("apply_start", migration)
+    assert tracker.running == "shop.0001_initial"
+    command.migration_progress_callback("render_start")
+    assert tracker.running == "shop.0001_initial"
+    command.migration_progress_callback("apply_success", migration)
+    assert tracker.running is None
+
+
+def test_collectstatic_quietly(db, tmp_path):
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "site.css").write_text("body {}")
+    with override_settings(
+        INSTALLED_APPS=[*settings.INSTALLED_APPS, "django.contrib.staticfiles"],
+        STATIC_URL="static/",
+        STATIC_ROOT=str(tmp_path / "static"),
+        STATICFILES_DIRS=[str(tmp_path / "assets")],
+    ):
+        assert stage("--collectstatic", "--verbosity", "0") == ""
+    assert (tmp_path / "static" / "site.css").read_text() == "body {}"
+
+
+def test_a_check_report_it_cannot_read_still_says_what_to_do():
+    assert check_summary(SystemCheckError("something else")) == "run manage.py check"
