@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from cfsettings.bindings.classify import CACHE_KINDS, MEMCACHED, REDIS, classify_all, matches_of
-from cfsettings.bindings.endpoint import Endpoint, read_endpoint
+from cfsettings.bindings.endpoint import Endpoint, join_host_port, read_endpoint
 from cfsettings.bindings.sources import read_services
 from cfsettings.bindings.tls import CERT_DIR_VARIABLE, write_pem
 from cfsettings.databases import merge_options
@@ -93,13 +93,13 @@ def from_endpoint(
             options["ssl_ca_certs"] = (
                 endpoint.ca if os.path.isabs(endpoint.ca) else write_pem(endpoint.ca, cert_dir)
             )
-        location = f"{scheme}://{_host_port(endpoint.host, endpoint.port)}/{database}"
+        location = f"{scheme}://{join_host_port(endpoint.host, endpoint.port)}/{database}"
         return {
             "BACKEND": REDIS_BACKEND,
             "LOCATION": location,
             "OPTIONS": merge_options(options, overrides.get(REDIS)),
         }
-    servers = endpoint.servers or [_host_port(endpoint.host, endpoint.port)]
+    servers = endpoint.servers or [join_host_port(endpoint.host, endpoint.port)]
     if endpoint.username or endpoint.password:
         options = {"binary": True, "username": endpoint.username, "password": endpoint.password}
         backend = PYLIBMC_BACKEND
@@ -145,7 +145,3 @@ def _login(username: str, password: str) -> dict[str, str]:
     if password:
         login["password"] = password
     return login
-
-
-def _host_port(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -259,11 +259,12 @@ def _servers(endpoint: Endpoint, value: Any) -> list[str]:
     servers = []
     for item in items:
         host, port = _split_host_port(endpoint, _text(endpoint, item, "servers"), "servers")
-        servers.append(_join_host_port(host, port or DEFAULT_PORTS[MEMCACHED]))
+        servers.append(join_host_port(host, port or DEFAULT_PORTS[MEMCACHED]))
     return servers
 
 
-def _join_host_port(host: str, port: int) -> str:
+def join_host_port(host: str, port: int) -> str:
+    """``host:port``, with an IPv6 host in brackets: the one way cfsettings writes an address."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
