@@ -27,8 +27,10 @@ nox.options.sessions = ["tests", "fast", "lint", "package", "coverage"]
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 TEST_DEPENDENCIES = nox.project.dependency_groups(PYPROJECT, "test")
 DRIVERS = ".[mysql,postgres,redis,memcached]"
+#: Every supported Django series (tests/example reads this list).
+DJANGOS = ["5.2", "6.0", "6.1"]
 #: The whole suite runs on this pair; the fast subset on every other supported one.
-NEWEST = ("3.13", "6.1")
+NEWEST = ("3.13", DJANGOS[-1])
 FAST = [("3.11", "5.2"), ("3.12", "5.2"), ("3.12", "6.0"), ("3.13", "6.0"), ("3.12", "6.1")]
 #: What ``fast`` leaves out: processes under load, the example end to end, the benchmarks.
 SLOW_PATHS = ("tests/example", "tests/bench")
