@@ -36,7 +36,8 @@ def requirements() -> list[str]:
     wanted = ["-e", f"{REPO}[redis]"]
     for line in (HERE / "requirements.txt").read_text().splitlines():
         line = line.split("#", 1)[0].strip()
-        if line and not line.lower().startswith("cfsettings"):
+        # Options (--find-links wheels) serve the buildpack's copy of cfsettings, not this one.
+        if line and not line.startswith("-") and not line.lower().startswith("cfsettings"):
             wanted.append(line)
     return wanted
 

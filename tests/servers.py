@@ -151,3 +151,60 @@ def postgres_database_as(password: str, prefix: str = "cfs") -> Iterator[tuple[s
                 conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         finally:
             conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+@contextmanager
+def foreign_data() -> Iterator[dict[str, str]]:
+    """Another project's Django databases and Redis keys, beside the suite's own for a whole run.
+
+    A test suite must not depend on the servers being empty: every test scopes what it counts
+    and changes to its own database or key prefix. This puts a migrated-looking Django database
+    (a ``django_migrations`` row) on MariaDB and PostgreSQL and a key on Redis, and afterwards
+    fails the run if any of them was changed, before dropping them. Yields their names.
+    """
+    import MySQLdb
+    import psycopg
+    import redis
+
+    for what, port in (
+        ("MariaDB", MARIADB_PORT),
+        ("PostgreSQL", POSTGRES_PORT),
+        ("Redis", REDIS_PORT),
+    ):
+        require_port(what, port)
+    key = f"{unique_name('cfs_foreign')}:session"
+    table = (
+        "CREATE TABLE django_migrations (id INTEGER PRIMARY KEY, app VARCHAR(255) NOT NULL, "
+        "name VARCHAR(255) NOT NULL, applied TIMESTAMP NOT NULL)"
+    )
+    row = "INSERT INTO django_migrations VALUES (1, 'contenttypes', '0001_initial', now())"
+    count = "SELECT COUNT(*) FROM django_migrations"
+    with mariadb_database("cfs_foreign") as maria, postgres_database("cfs_foreign") as pg:
+        my = MySQLdb.connect(host=HOST, port=MARIADB_PORT, user="root", passwd="", db=maria)
+        cache = redis.Redis(host=HOST, port=REDIS_PORT)
+        try:
+            for statement in (table, row):
+                my.cursor().execute(statement)
+            my.commit()
+            with psycopg.connect(host=HOST, port=POSTGRES_PORT, user="postgres", dbname=pg) as conn:
+                conn.execute(table)
+                conn.execute(row)
+            cache.set(key, b"foreign")
+            yield {"MariaDB": maria, "PostgreSQL": pg, "Redis": key}
+            cursor = my.cursor()
+            cursor.execute(count)
+            with psycopg.connect(host=HOST, port=POSTGRES_PORT, user="postgres", dbname=pg) as conn:
+                pg_rows = conn.execute(count).fetchone()
+            found = {
+                "MariaDB": cursor.fetchone(),
+                "PostgreSQL": pg_rows,
+                "Redis": cache.get(key),
+            }
+            expected = {"MariaDB": (1,), "PostgreSQL": (1,), "Redis": b"foreign"}
+            changed = [what for what in expected if found[what] != expected[what]]
+            if changed:
+                pytest.fail(f"the test run changed another project's data on {changed}")
+        finally:
+            cache.delete(key)
+            cache.close()
+            my.close()

@@ -7,10 +7,6 @@ as PEM in the credentials. No driver or server is mocked.
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 import uuid
 
 import pytest
@@ -23,11 +19,10 @@ from tests.servers import (
     MEMCACHED_PORT,
     REDIS_PORT,
     ensure_memcached,
-    port_open,
     require_port,
-    unavailable,
     unique_name,
 )
+from tests.tlskit import make_ca, make_cert, require_tools, tls_redis_server
 
 
 def round_trip(settings, alias="default"):
@@ -121,70 +116,16 @@ def test_redis_every_alias_works(redis_user):
 # --- Redis over TLS ------------------------------------------------------------------------
 
 
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def make_ca(directory, name):
-    openssl(
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", f"{name}.key", "-out", f"{name}.pem", "-days", "1", "-subj", f"/CN={name}",
-        cwd=directory,
-    )  # fmt: skip
-    return (directory / f"{name}.pem").read_text()
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def tls_redis(tmp_path_factory):
     """A throwaway redis-server speaking only TLS; yields (port, its CA, an unrelated CA)."""
-    binary, tool = shutil.which("redis-server"), shutil.which("openssl")
-    if binary is None or tool is None:
-        unavailable("redis-server over TLS", "redis-server or openssl is not installed")
+    require_tools()
     directory = tmp_path_factory.mktemp("tls-redis")
     ca = make_ca(directory, "ca")
     other_ca = make_ca(directory, "other-ca")
-    (directory / "san.cnf").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    openssl(
-        "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost",
-        cwd=directory,
-    )  # fmt: skip
-    openssl(
-        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "server.pem", "-days", "1", "-extfile", "san.cnf",
-        cwd=directory,
-    )  # fmt: skip
-    port = free_port()
-    options = (
-        f"--port 0 --tls-port {port} --bind {HOST} --tls-cert-file server.pem "
-        "--tls-key-file server.key --tls-ca-cert-file ca.pem --tls-auth-clients no "
-        f"--appendonly no --dir {directory}"
-    )
-    process = subprocess.Popen(
-        [binary, *options.split(), "--save", ""],
-        cwd=directory,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 5
-        while not port_open(port):
-            if process.poll() is not None:
-                unavailable("redis-server over TLS", process.stderr.read().decode()[-200:])
-            if time.monotonic() > deadline:
-                unavailable("redis-server over TLS", f"port {port} never opened")
-            time.sleep(0.02)
+    make_cert(directory, "server", "ca")
+    with tls_redis_server(directory, "server", "ca") as port:
         yield port, ca, other_ca
-    finally:
-        process.terminate()
-        process.wait(5)
-        process.stderr.close()
 
 
 def test_redis_tls_round_trip_with_inline_ca(tls_redis, tmp_path):

@@ -11,9 +11,12 @@ cfsettings.E001    Error    SQLite on Cloud Foundry: the container disk is wiped
                             every restart, so the data will be lost
 cfsettings.E002    Error    a bound service's driver is not installed
 cfsettings.E003    Error    the service bindings cannot be read
+cfsettings.E004    Error    a bound Redis CA fails strict verification, which this Python
+                            uses (3.13+): every TLS connection to it fails
 cfsettings.W001    Warning  several databases (or caches) bound, none chosen as default
 cfsettings.W002    Warning  DATABASE_URL (or REDIS_URL) set but a bound service wins
 cfsettings.W003    Warning  several binding sources set: only the first is read
+cfsettings.W004    Warning  as E004, on a Python that does not verify strictly yet
 cfsettings.I001    Info     a bound service matched no database or cache
 =================  =======  =========================================================
 """
@@ -43,6 +46,7 @@ from cfsettings.bindings.classify import (
 from cfsettings.bindings.endpoint import read_endpoint
 from cfsettings.bindings.sources import VCAP_APPLICATION, binding_source, read_services
 from cfsettings.caches import DEFAULT_CACHE_VARIABLE, PYLIBMC_BACKEND, REDIS_URL
+from cfsettings.checks.strict_ca import check_strict_cas
 from cfsettings.databases import DATABASE_URL, DEFAULT_DATABASE_VARIABLE
 from cfsettings.defaults import requested_defaults
 from cfsettings.masking import Masker
@@ -121,6 +125,7 @@ def _check(env: Mapping[str, str], masker: Masker) -> list[checks.CheckMessage]:
         else:
             matches.append(decision)
     messages.extend(_missing_drivers(matches))
+    messages.extend(check_strict_cas(matches))
     for kinds, variable, url_variable, noun in (
         (DATABASE_KINDS, DEFAULT_DATABASE_VARIABLE, DATABASE_URL, "database"),
         (CACHE_KINDS, DEFAULT_CACHE_VARIABLE, REDIS_URL, "cache"),

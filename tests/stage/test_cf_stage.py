@@ -87,8 +87,11 @@ def test_every_instance_at_once_on_a_fresh_database(server):
     planned = int(re.search(r"pending: (\d+) migrations to apply", before.stdout)[1])
     assert planned == PLANNED_MIGRATIONS
     assert "superuser 'admin' to create" in before.stdout
+    # Only this test's own database: the server may hold other projects' Django databases.
+    schema = "current_schema()" if "postgresql" in database["ENGINE"] else "DATABASE()"
     assert query(
-        "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'django_migrations'"
+        "SELECT COUNT(*) FROM information_schema.tables "
+        f"WHERE table_name = 'django_migrations' AND table_schema = {schema}"
     ) == [(0,)]
 
     processes = [Process(env, "cf_stage") for _ in range(INSTANCES)]
