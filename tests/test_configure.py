@@ -133,7 +133,7 @@ def test_on_cloud_foundry_the_startproject_key_without_another_fails_clearly(
     startproject_settings,
 ):
     settings = namespace(startproject_settings)
-    with pytest.raises(ImproperlyConfigured, match="^SECRET_KEY is not set.*cf set-env mysite"):
+    with pytest.raises(ImproperlyConfigured, match=r"^SECRET_KEY is not set.*cf set-env mysite"):
         configure(settings, environ=cf())
 
 

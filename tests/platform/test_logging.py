@@ -61,7 +61,10 @@ def test_off_cloud_foundry_django_default_logging():
 def test_on_cloud_foundry_stdout_and_stderr():
     result = run(on_cf())
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["INFO django: django info", "INFO guestbook.views: app info"]
+    assert result.stdout.splitlines() == [
+        "INFO django: django info",
+        "INFO guestbook.views: app info",
+    ]
     assert result.stderr.splitlines() == [
         "WARNING django.security.csrf: Forbidden (Origin checking failed)",
         "ERROR django.request: Internal Server Error: /",
@@ -83,7 +86,7 @@ def test_os_environ_by_default(monkeypatch):
 
 
 def test_a_bad_level_names_its_source():
-    with pytest.raises(ImproperlyConfigured, match="^DJANGO_LOG_LEVEL must be one of DEBUG"):
+    with pytest.raises(ImproperlyConfigured, match=r"^DJANGO_LOG_LEVEL must be one of DEBUG"):
         logging_config(environ=on_cf(DJANGO_LOG_LEVEL="verbose"))
     with pytest.raises(ImproperlyConfigured, match=r"^logging_config\(level=...\) must be"):
         logging_config(environ=on_cf(), level="loud")

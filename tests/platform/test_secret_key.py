@@ -76,7 +76,7 @@ def test_missing_on_cloud_foundry_says_how_to_set_it():
     message = str(error.value)
     assert message.startswith("SECRET_KEY is not set.")
     assert 'cf set-env shop SECRET_KEY "$(python3 -c' in message
-    assert "cf cups shop-secrets -p '{\"secret_key\":\"...\"}' -t django" in message
+    assert 'cf cups shop-secrets -p \'{"secret_key":"..."}\' -t django' in message
     assert "\n" not in message
 
 
