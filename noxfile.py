@@ -43,3 +43,12 @@ def coverage(session: nox.Session) -> None:
     session.install("coverage[toml]")
     session.run("coverage", "combine", "--keep")
     session.run("coverage", "report", "--fail-under=100")
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """The reference in docs/, built offline; a warning (a broken link or toctree) fails it."""
+    session.install("sphinx")
+    session.run(
+        "sphinx-build", "-W", "--keep-going", "-n", "-b", "html", "docs", "docs/_build/html"
+    )

@@ -106,9 +106,10 @@ def test_every_fixture_is_explained_without_a_secret(tmp_path, fixture):
         assert f"by {entry['rule']}" in " ".join(text.split())
 
 
-def readme_transcript() -> str:
-    """The explain output README.rst shows, after its ``$ python -m cfsettings`` line."""
-    lines = (Path(__file__).resolve().parents[2] / "README.rst").read_text().splitlines()
+def docs_transcript() -> str:
+    """The explain output docs/explain.rst shows, after its ``$ python -m cfsettings`` line."""
+    repo = next(path for path in Path(__file__).resolve().parents if (path / "setup.cfg").exists())
+    lines = (repo / "docs" / "explain.rst").read_text().splitlines()
     start = lines.index("    $ python -m cfsettings --vcap-file env.txt") + 1
     shown = []
     for line in lines[start:]:
@@ -118,16 +119,16 @@ def readme_transcript() -> str:
     return "\n".join(shown).strip("\n") + "\n"
 
 
-def test_the_readme_transcript_is_what_explain_prints(tmp_path, monkeypatch):
+def test_the_docs_transcript_is_what_explain_prints(tmp_path, monkeypatch):
     (tmp_path / "env.txt").write_text((CFENV / "guestbook-v7.txt").read_text())
     monkeypatch.chdir(tmp_path)
     status, text = explain({}, vcap_file="env.txt")
     assert status == 0
-    assert text == readme_transcript()
+    assert text == docs_transcript()
 
 
-def test_explain_of_the_readme_fixture(tmp_path):
-    """The transcript in README.rst: cf env output of an app with MySQL, Redis and a mail
+def test_explain_of_the_docs_fixture(tmp_path):
+    """The transcript in docs/explain.rst: cf env output of an app with MySQL, Redis and a mail
     service, plus a DATABASE_URL left over from before the service was bound."""
     status, text = explain({}, vcap_file=str(CFENV / "guestbook-v7.txt"))
     assert status == 0
