@@ -305,3 +305,15 @@ def test_check_deploy_without_configure_shows_the_warnings(tmp_path):
     output = deploy_check(startproject(tmp_path / "site"), "", cf(SECRET_KEY=KEY))
     for warning in SECURITY_WARNINGS:
         assert warning in output, output
+
+
+def test_without_whitenoise_only_static_root(startproject_settings, monkeypatch):
+    """WhiteNoise is an extra: without it, STATIC_ROOT for collectstatic and nothing else."""
+    from cfsettings.platform import static
+
+    monkeypatch.setattr(static, "whitenoise_installed", lambda: False)
+    settings = namespace(startproject_settings)
+    applied = configure(settings, environ=cf(SECRET_KEY=KEY))
+    assert "STORAGES" not in settings and "STORAGES" not in applied
+    assert WHITENOISE_MIDDLEWARE not in settings["MIDDLEWARE"]
+    assert settings["STATIC_ROOT"].endswith("staticfiles")
