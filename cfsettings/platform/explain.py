@@ -119,7 +119,7 @@ def _computed(
 def _from_settings(settings: Any, name: str, computed: Any, source: str | None) -> tuple[Any, str]:
     """The project's value, and whether cfsettings gave it (equal to what it computes)."""
     if not hasattr(settings, name):
-        return (computed, source) if name == PATH_SETTING else (NOT_SET, "not set")
+        return (computed, source) if name == PATH_SETTING and source else (NOT_SET, "not set")
     value = getattr(settings, name)
     if source is not None and value == computed and name != "DEBUG":
         return value, source
