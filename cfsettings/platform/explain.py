@@ -9,7 +9,6 @@ and from where; everything else goes through the one masker as well.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,14 +53,15 @@ def platform_report(
     cfsettings would set from ``environ`` alone)."""
     masker = Masker() if masker is None else masker
     errors: list[str] = []
-    computed, sources = _computed(environ, errors, masker)
+    base_dir = getattr(settings, "BASE_DIR", None) if settings is not None else None
+    computed, sources = _computed(environ, errors, masker, base_dir)
     rows = []
     for name in NAMES:
         value, source = computed.get(name, None), sources.get(name)
         if settings is not None:
             value, source = _from_settings(settings, name, value, source)
         elif name not in computed:
-            value, source = NOT_SET, source or "not set by cfsettings off Cloud Foundry"
+            value, source = NOT_SET, source or _not_set(name, environ)
         rows.append({"name": name, "value": _shown(name, value), "source": source})
     ignored: list[str] = []
     # A VCAP_APPLICATION that cannot be read is already among the errors, from https_settings.
@@ -78,7 +78,7 @@ def platform_report(
 
 
 def _computed(
-    environ: Mapping[str, str], errors: list[str], masker: Masker
+    environ: Mapping[str, str], errors: list[str], masker: Masker, base_dir: Any
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """What cfsettings would set, and why, setting by setting."""
     values: dict[str, Any] = {PATH_SETTING: DEFAULT_PATH}
@@ -97,9 +97,10 @@ def _computed(
     if not on_cloud_foundry(environ):
         return values, sources
     builders = (
-        ("https_settings() on Cloud Foundry", lambda: https_settings(environ=environ)),
+        ("https_settings()", lambda: https_settings(environ=environ)),
         ("logging_config()", lambda: {"LOGGING": logging_config(environ=environ)}),
-        ("static_settings()", lambda: static_settings(environ=environ, base_dir=os.getcwd())),
+        # Without the project's BASE_DIR: relative to where the app starts.
+        ("static_settings()", lambda: static_settings(environ=environ, base_dir=base_dir or ".")),
     )
     for source, build in builders:
         try:
@@ -110,10 +111,16 @@ def _computed(
         values.update(built)
         sources.update(dict.fromkeys(built, source))
     if "CSRF_TRUSTED_ORIGINS" in values:
-        sources["CSRF_TRUSTED_ORIGINS"] = "the routes in VCAP_APPLICATION"
+        sources["CSRF_TRUSTED_ORIGINS"] = "the routes"
     if "LOGGING" in values and environ.get(LOG_LEVEL_VARIABLE, "").strip():
         sources["LOGGING"] = f"logging_config(), level from {LOG_LEVEL_VARIABLE}"
     return values, sources
+
+
+def _not_set(name: str, environ: Mapping[str, str]) -> str:
+    if name == "DEBUG":
+        return "the project's: cfsettings never sets it"
+    return "not set by cfsettings" if on_cloud_foundry(environ) else "not on Cloud Foundry"
 
 
 def _from_settings(settings: Any, name: str, computed: Any, source: str | None) -> tuple[Any, str]:

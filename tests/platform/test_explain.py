@@ -21,23 +21,22 @@ def rows(report):
     return {row["name"]: (row["value"], row["source"]) for row in report["settings"]}
 
 
-def test_on_cloud_foundry_from_the_environment_alone(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
+def test_on_cloud_foundry_from_the_environment_alone():
     environ = on_cf("shop.example.com", "*", "", SECRET_KEY=KEY, DJANGO_LOG_LEVEL="warning")
     report = platform_report(environ)
     assert report["cloud_foundry"] is True
     assert [row["name"] for row in report["settings"]] == list(NAMES)
     found = rows(report)
     assert found["SECRET_KEY"] == (MASK, "SECRET_KEY")
-    assert found["SECURE_SSL_REDIRECT"] == (True, "https_settings() on Cloud Foundry")
+    assert found["SECURE_SSL_REDIRECT"] == (True, "https_settings()")
     assert found["CSRF_TRUSTED_ORIGINS"] == (
         ["https://shop.example.com"],
-        "the routes in VCAP_APPLICATION",
+        "the routes",
     )
     assert found["LOGGING"][1] == "logging_config(), level from DJANGO_LOG_LEVEL"
     assert found["LOGGING"][0]["root"]["level"] == "WARNING"
-    assert found["STATIC_ROOT"] == (str(tmp_path / "staticfiles"), "static_settings()")
-    assert found["DEBUG"] == (NOT_SET, "not set by cfsettings off Cloud Foundry")
+    assert found["STATIC_ROOT"] == ("./staticfiles", "static_settings()")
+    assert found["DEBUG"] == (NOT_SET, "the project's: cfsettings never sets it")
     assert found["CFSETTINGS_HEALTH_CHECK_PATH"] == ("/healthz", "cfsettings' default")
     assert report["ignored_routes"] == ["*", ""]
     assert report["errors"] == []
@@ -55,7 +54,7 @@ def test_problems_are_reported_not_raised():
     report = platform_report(on_cf(DJANGO_LOG_LEVEL="chatty"))
     assert report["errors"][0].startswith("SECRET_KEY is not set.")
     assert report["errors"][1].startswith("DJANGO_LOG_LEVEL must be one of")
-    assert rows(report)["LOGGING"] == (NOT_SET, "not set by cfsettings off Cloud Foundry")
+    assert rows(report)["LOGGING"] == (NOT_SET, "not set by cfsettings")
     assert rows(report)["SECRET_KEY"][0] == NOT_SET
     broken = platform_report({"VCAP_APPLICATION": '{"application_uris": "x"}'})
     assert broken["ignored_routes"] == []
@@ -70,22 +69,29 @@ def test_off_cloud_foundry():
         "(the development key)",
         "development key (no platform variable is set)",
     )
-    assert found["SECURE_SSL_REDIRECT"] == (NOT_SET, "not set by cfsettings off Cloud Foundry")
+    assert found["SECURE_SSL_REDIRECT"] == (NOT_SET, "not on Cloud Foundry")
 
 
-def test_with_the_projects_settings():
+def test_with_the_projects_settings(tmp_path):
     environ = on_cf("shop.example.com", SECRET_KEY=KEY)
-    module = {"SECRET_KEY": "django-insecure-x", "DEBUG": True, "SECURE_HSTS_SECONDS": 60}
+    module = {
+        "SECRET_KEY": "django-insecure-x",
+        "DEBUG": True,
+        "SECURE_HSTS_SECONDS": 60,
+        "BASE_DIR": tmp_path,
+    }
     configure(module, environ=environ)
-    names = ("SECRET_KEY", "DEBUG", "SECURE_HSTS_SECONDS", "CSRF_TRUSTED_ORIGINS", "LOGGING")
+    names = ("SECRET_KEY", "DEBUG", "SECURE_HSTS_SECONDS", "CSRF_TRUSTED_ORIGINS", "LOGGING",
+             "STATIC_ROOT", "BASE_DIR")  # fmt: skip
     with override_settings(**{name: module[name] for name in names}):
         found = rows(platform_report(environ, django_settings))
     assert found["SECRET_KEY"] == (MASK, "SECRET_KEY")
     assert found["DEBUG"] == (True, "settings.py")
     assert found["SECURE_HSTS_SECONDS"] == (60, "settings.py")
-    assert found["CSRF_TRUSTED_ORIGINS"][1] == "the routes in VCAP_APPLICATION"
+    assert found["CSRF_TRUSTED_ORIGINS"][1] == "the routes"
     assert found["SECURE_SSL_REDIRECT"] == (False, "Django's default")
     assert found["CFSETTINGS_HEALTH_CHECK_PATH"] == ("/healthz", "cfsettings' default")
+    assert found["STATIC_ROOT"] == (str(tmp_path / "staticfiles"), "static_settings()")
     with override_settings(SECRET_KEY="another-key-of-the-project-0123456789-abcdefghij"):
         assert rows(platform_report(environ, django_settings))["SECRET_KEY"] == (
             MASK,
