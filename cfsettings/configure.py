@@ -15,7 +15,6 @@ Each kind of setting is one applier in ``APPLIERS``; a new family is one more li
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from cfsettings.caches import caches
 from cfsettings.databases import SQLITE_ENGINE, databases
@@ -44,15 +43,25 @@ DICT_DEFAULTS: dict[str, Mapping[str, Any]] = {"STORAGES": DJANGO_STORAGES}
 INSECURE_KEY_PREFIX = "django-insecure-"
 
 
-@dataclass
 class Context:
-    """What an applier sees: the settings module, the environment, and what the project set."""
+    """What an applier sees: the settings module, the environment, and what the project set.
 
-    settings: MutableMapping[str, Any]
-    environ: Mapping[str, str]
-    on_cloud_foundry: bool
-    project: frozenset[str]
-    applied: dict[str, str] = field(default_factory=dict)
+    A plain class: ``dataclasses`` would import ``copy`` into every worker's settings."""
+
+    __slots__ = ("applied", "environ", "on_cloud_foundry", "project", "settings")
+
+    def __init__(
+        self,
+        settings: MutableMapping[str, Any],
+        environ: Mapping[str, str],
+        on_cloud_foundry: bool,
+        project: frozenset[str],
+    ) -> None:
+        self.settings = settings
+        self.environ = environ
+        self.on_cloud_foundry = on_cloud_foundry
+        self.project = project
+        self.applied: dict[str, str] = {}
 
     def offer(self, name: str, value: Any, source: str) -> None:
         """Set ``name`` unless the project set it."""
