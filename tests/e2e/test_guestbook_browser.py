@@ -147,3 +147,13 @@ def test_health_check_on_the_container_address_gets_200_with_https_on(app):
     # ... and an address in no ALLOWED_HOSTS gets the health check answered, nothing else.
     assert from_container(app, "10.1.2.3:8080", "/healthz")[0] == 200
     assert from_container(app, "10.1.2.3:8080", "/")[0] == 400
+
+
+def test_no_secret_reaches_the_apps_output(routed, app):
+    """What `cf logs` shows (INFO and up, with every request's problems) never holds the key,
+    the database password or the admin's password, whatever the other tests did first."""
+    routed.driver.get(f"https://{ROUTE}/admin/login/")
+    output = app.output()
+    assert "Listening at" in output
+    for secret in (app.env["SECRET_KEY"], HOSTILE_PASSWORD, ADMIN_PASSWORD):
+        assert secret not in output
