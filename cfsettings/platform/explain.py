@@ -128,6 +128,8 @@ def _from_settings(settings: Any, name: str, computed: Any, source: str | None) 
     if not hasattr(settings, name):
         return (computed, source) if name == PATH_SETTING and source else (NOT_SET, "not set")
     value = getattr(settings, name)
+    if name == "STATIC_URL" and isinstance(computed, str) and not computed.startswith("/"):
+        computed = "/" + computed  # as Django reads it: with the script prefix
     if source is not None and value == computed and name != "DEBUG":
         return value, source
     overridden = getattr(settings, "is_overridden", None)

@@ -82,7 +82,7 @@ def test_with_the_projects_settings(tmp_path):
     }
     configure(module, environ=environ)
     names = ("SECRET_KEY", "DEBUG", "SECURE_HSTS_SECONDS", "CSRF_TRUSTED_ORIGINS", "LOGGING",
-             "STATIC_ROOT", "BASE_DIR")  # fmt: skip
+             "STATIC_ROOT", "STATIC_URL", "BASE_DIR")  # fmt: skip
     with override_settings(**{name: module[name] for name in names}):
         found = rows(platform_report(environ, django_settings))
     assert found["SECRET_KEY"] == (MASK, "SECRET_KEY")
@@ -92,6 +92,7 @@ def test_with_the_projects_settings(tmp_path):
     assert found["SECURE_SSL_REDIRECT"] == (False, "Django's default")
     assert found["CFSETTINGS_HEALTH_CHECK_PATH"] == ("/healthz", "cfsettings' default")
     assert found["STATIC_ROOT"] == (str(tmp_path / "staticfiles"), "static_settings()")
+    assert found["STATIC_URL"] == ("/static/", "static_settings()")  # Django adds the "/"
     with override_settings(SECRET_KEY="another-key-of-the-project-0123456789-abcdefghij"):
         assert rows(platform_report(environ, django_settings))["SECRET_KEY"] == (
             MASK,
