@@ -102,3 +102,42 @@ def test_the_command_pages_describe_every_option(command, name, doc):
     for option in options:
         row = rf"^``{re.escape(option)}(?: \S+)?``  +\S"  # a row of the options table
         assert re.search(row, text, re.M), f"docs/{doc}.rst's options table lacks {option}"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "configure",
+        "https_settings",
+        "csrf_trusted_origins",
+        "secret_key",
+        "logging_config",
+        "static_settings",
+    ],
+)
+def test_the_platform_page_shows_every_signature(name):
+    import cfsettings
+
+    function = getattr(cfsettings, name)
+    signature = inspect.signature(function)
+    bare = signature.replace(
+        parameters=[p.replace(annotation=p.empty) for p in signature.parameters.values()],
+        return_annotation=signature.empty,
+    )
+    shown = f"``{name}{bare}``"
+    assert shown in " ".join(page("platform").split()), f"docs/platform.rst should show {shown}"
+
+
+def test_the_platform_page_lists_every_setting_configure_makes(tmp_path):
+    import json
+
+    from cfsettings import configure
+
+    environ = {
+        "VCAP_APPLICATION": json.dumps({"application_uris": ["a.example.com"]}),
+        "SECRET_KEY": "k" * 50,
+    }
+    applied = configure({"BASE_DIR": str(tmp_path)}, environ=environ)
+    text = page("platform")
+    for setting in applied:
+        assert f"``{setting}``" in text, f"docs/platform.rst does not list {setting}"

@@ -1,4 +1,4 @@
-"""The public surface: three functions, their signatures, and what importing costs."""
+"""The public surface: the functions, their signatures, and what importing costs."""
 
 from __future__ import annotations
 
@@ -22,7 +22,18 @@ DRIVERS = ("MySQLdb", "psycopg", "psycopg2", "redis", "pymemcache", "pylibmc", "
 
 
 def test_exports():
-    assert cfsettings.__all__ == ["allowed_hosts", "caches", "databases"]
+    assert cfsettings.__all__ == [
+        "allowed_hosts",
+        "caches",
+        "configure",
+        "csrf_trusted_origins",
+        "databases",
+        "https_settings",
+        "logging_config",
+        "on_cloud_foundry",
+        "secret_key",
+        "static_settings",
+    ]
     assert cfsettings.__version__ == "0.1.0"
 
 
@@ -121,5 +132,22 @@ def test_building_settings_imports_no_driver_and_not_django(fixture, tmp_path):
         "VCAP_SERVICES": json.dumps(document(fixture)),
         "VCAP_APPLICATION": json.dumps({"application_uris": ["a.example.com"]}),
     }
+    out = run_python(textwrap.dedent(code) + textwrap.dedent(CHECK_MODULES), **environ)
+    assert json.loads(out) == []
+
+
+@pytest.mark.parametrize("on_cf", [True, False], ids=["cloud-foundry", "laptop"])
+def test_configure_imports_no_driver_and_not_django(on_cf, tmp_path):
+    """The one line costs a settings module no Django import either, platform settings and
+    all (the health-check middleware is named, not imported)."""
+    code = f"""
+        import cfsettings
+        settings = {{"BASE_DIR": {str(tmp_path)!r}, "SECRET_KEY": "k" * 50}}
+        applied = cfsettings.configure(settings)
+        assert ("SECURE_SSL_REDIRECT" in applied) is {on_cf!r}, applied
+    """
+    environ = {"VCAP_SERVICES": json.dumps(document("elephantsql"))}
+    if on_cf:
+        environ["VCAP_APPLICATION"] = json.dumps({"application_uris": ["a.example.com"]})
     out = run_python(textwrap.dedent(code) + textwrap.dedent(CHECK_MODULES), **environ)
     assert json.loads(out) == []

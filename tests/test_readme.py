@@ -140,9 +140,24 @@ def test_quick_start_pasted_into_a_new_project_keeps_it_working_locally(
     assert settings["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1", "[::1]"]
 
 
-def test_quick_start_pasted_into_a_new_project_reads_the_bindings_on_cloud_foundry(tmp_path):
-    project = new_project(tmp_path / "site")
-    env = {
+#: Printed by ``manage.py shell`` in the project: the platform settings, and whether the key is
+#: the one of the environment (never the key itself).
+PLATFORM_SETTINGS = """
+import json, os
+from django.conf import settings
+print(json.dumps({
+    "key_from_environment": settings.SECRET_KEY == os.environ["SECRET_KEY"],
+    "redirect": settings.SECURE_SSL_REDIRECT,
+    "proxy": settings.SECURE_PROXY_SSL_HEADER,
+    "origins": settings.CSRF_TRUSTED_ORIGINS,
+    "static_root": str(settings.STATIC_ROOT),
+    "middleware": settings.MIDDLEWARE[0],
+}))
+"""
+
+
+def cloud_foundry_environment(**extra: str) -> dict[str, str]:
+    return {
         **clean_environment(),
         **vcap(
             service(
@@ -154,11 +169,19 @@ def test_quick_start_pasted_into_a_new_project_reads_the_bindings_on_cloud_found
         "VCAP_APPLICATION": json.dumps(
             {"application_name": "mysite", "application_uris": ["mysite.apps.example.com"]}
         ),
+        **extra,
     }
+
+
+def test_quick_start_pasted_into_a_new_project_reads_the_bindings_on_cloud_foundry(tmp_path):
+    project = new_project(tmp_path / "site")
+    env = cloud_foundry_environment(SECRET_KEY="a-key-set-with-cf-set-env-" + "x" * 30)
 
     status, output = manage(project, "check", env=env, cwd=project)
     assert status == 0, output
-    assert "System check identified no issues (0 silenced)." in output
+    # startproject's DEBUG = True is the project's to change; cfsettings only says so.
+    assert "System check identified 1 issue (0 silenced)." in output, output
+    assert "cfsettings.W005" in output
 
     settings = explained(project, env, cwd=project)
     default = settings["DATABASES"]["default"]
@@ -169,6 +192,27 @@ def test_quick_start_pasted_into_a_new_project_reads_the_bindings_on_cloud_found
         "mysite",
     )
     assert "mysite.apps.example.com" in settings["ALLOWED_HOSTS"]
+
+    shell = run_manage(project, "shell", "-c", PLATFORM_SETTINGS, env=env, cwd=project)
+    assert shell.returncode == 0, shell.stdout + shell.stderr
+    assert json.loads(shell.stdout.strip().splitlines()[-1]) == {
+        "key_from_environment": True,
+        "redirect": True,
+        "proxy": ["HTTP_X_FORWARDED_PROTO", "https"],
+        "origins": ["https://mysite.apps.example.com"],
+        "static_root": str(project / "staticfiles"),
+        "middleware": "cfsettings.platform.health.HealthCheckMiddleware",
+    }
+
+
+def test_quick_start_on_cloud_foundry_without_a_secret_key_says_how_to_set_one(tmp_path):
+    """startproject's django-insecure- key is in the repository: it never signs on the
+    platform, and the error says what to type."""
+    project = new_project(tmp_path / "site")
+    status, output = manage(project, "check", env=cloud_foundry_environment(), cwd=project)
+    assert status != 0
+    assert "ImproperlyConfigured: SECRET_KEY is not set." in output
+    assert "cf set-env mysite SECRET_KEY" in output
 
 
 def test_the_readme_links_into_docs_lead_to_pages():

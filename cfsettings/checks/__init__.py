@@ -17,6 +17,7 @@ cfsettings.W001    Warning  several databases (or caches) bound, none chosen as 
 cfsettings.W002    Warning  DATABASE_URL (or REDIS_URL) set but a bound service wins
 cfsettings.W003    Warning  several binding sources set: only the first is read
 cfsettings.W004    Warning  as E004, on a Python that does not verify strictly yet
+cfsettings.W005    Warning  DEBUG is on on Cloud Foundry
 cfsettings.I001    Info     a bound service matched no database or cache
 =================  =======  =========================================================
 """
@@ -46,6 +47,7 @@ from cfsettings.bindings.classify import (
 from cfsettings.bindings.endpoint import read_endpoint
 from cfsettings.bindings.sources import VCAP_APPLICATION, binding_source, read_services
 from cfsettings.caches import DEFAULT_CACHE_VARIABLE, PYLIBMC_BACKEND, REDIS_URL
+from cfsettings.checks.platform import check_platform
 from cfsettings.checks.strict_ca import check_strict_cas
 from cfsettings.databases import DATABASE_URL, DEFAULT_DATABASE_VARIABLE
 from cfsettings.defaults import requested_defaults
@@ -82,7 +84,7 @@ def check_cfsettings(
 
 
 def _check(env: Mapping[str, str], masker: Masker) -> list[checks.CheckMessage]:
-    messages = _sqlite_on_cloud_foundry(env)
+    messages = [*_sqlite_on_cloud_foundry(env), *check_platform(env)]
     source, ignored = binding_source(env)
     if ignored:
         messages.append(

@@ -92,11 +92,30 @@ def render_text(report: dict[str, Any]) -> str:
         else:
             lines.append(f"  {_show(repr(value))}")
 
+    lines.extend(_platform(report["platform"]))
     if report["errors"]:
         lines += ["", f"Problems ({len(report['errors'])})"]
         for message in report["errors"]:
             lines.extend(_wrap("  - ", _show(message)))
     return "\n".join(lines) + "\n"
+
+
+def _platform(platform: dict[str, Any]) -> list[str]:
+    """The platform settings (see ``cfsettings.platform.explain``), one line each."""
+    where = "on Cloud Foundry" if platform["cloud_foundry"] else "not on Cloud Foundry"
+    lines = ["", f"Platform settings ({where})"]
+    for row in platform["settings"]:
+        value = row["value"]
+        shown = json.dumps(value) if isinstance(value, (list, tuple)) else str(value)
+        if isinstance(value, dict):  # LOGGING, STORAGES: too long for a line
+            shown = "{...} (--json shows it)"
+        lines.extend(_wrap(f"  {row['name']}: ", f"{_show(shown)} ({_show(row['source'])})"))
+    if platform["ignored_routes"]:
+        routes = ", ".join(repr(_show(route)) for route in platform["ignored_routes"])
+        lines.extend(_wrap("  routes left out of CSRF_TRUSTED_ORIGINS: ", routes))
+    for message in platform["errors"]:
+        lines.extend(_wrap("  problem: ", _show(message)))
+    return lines
 
 
 def _show(value: Any) -> str:

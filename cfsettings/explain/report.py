@@ -46,6 +46,9 @@ from cfsettings.databases import DATABASE_URL, DEFAULT_DATABASE_VARIABLE, databa
 from cfsettings.defaults import pick_default, requested_defaults
 from cfsettings.hosts import INTERNAL_IP_VARIABLE, allowed_hosts
 from cfsettings.masking import Masker
+from cfsettings.platform.explain import platform_report
+from cfsettings.platform.logging import LOG_LEVEL_VARIABLE
+from cfsettings.platform.secret_key import SECRET_KEY_VARIABLES
 
 KIND_NAMES = {MYSQL: "MySQL", POSTGRESQL: "PostgreSQL", REDIS: "Redis", MEMCACHED: "Memcached"}
 WIDTH = 80
@@ -57,6 +60,8 @@ USER_VARIABLES = (
     DEFAULT_DATABASE_VARIABLE,
     DEFAULT_CACHE_VARIABLE,
     INTERNAL_IP_VARIABLE,
+    *SECRET_KEY_VARIABLES,
+    LOG_LEVEL_VARIABLE,
 )
 
 #: What each kind of setting is called, the variables that steer it, and how it is built.
@@ -167,6 +172,7 @@ def _collect(
         masker.learn(computed.get(name))
         report["defaults"][name] = _default(name, environ, decisions, computed, settings, report)
     report["settings"].update(computed)
+    report["platform"] = platform_report(environ, settings, masker)
     return report
 
 

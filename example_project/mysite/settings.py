@@ -1,49 +1,20 @@
 """Settings for the guestbook example.
 
-Nothing here names a host, a password or a platform: cfsettings reads the service bindings
-(``VCAP_SERVICES``) and routes (``VCAP_APPLICATION``) that Cloud Foundry sets, and falls back
-to SQLite and a local-memory cache on a laptop, so this one file serves both.
+Nothing here names a host, a password or a platform. The last line hands the rest to
+cfsettings: the database and cache from the bound services (SQLite and local memory on a
+laptop), the routes as ALLOWED_HOSTS, and on Cloud Foundry the SECRET_KEY, HTTPS behind the
+router, logging, static files and the health check (docs/platform.rst lists every setting).
 """
 
 import os
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
-
-from cfsettings import allowed_hosts, caches, databases
+import cfsettings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-
-def env_flag(name: str, default: bool = False) -> bool:
-    """An on/off switch from the environment: 1, true, yes or on mean on."""
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-# Cloud Foundry sets VCAP_APPLICATION in every app container (and while staging).
-ON_CLOUD_FOUNDRY = "VCAP_APPLICATION" in os.environ
-
 # Off unless asked for: a forgotten DEBUG=True on a public route leaks settings and code.
-DEBUG = env_flag("DJANGO_DEBUG")
-
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if ON_CLOUD_FOUNDRY or not DEBUG:
-        # A made-up key in production would sign sessions with a value anyone can read here.
-        raise ImproperlyConfigured(
-            "SECRET_KEY is not set. On Cloud Foundry: "
-            "cf set-env <app> SECRET_KEY \"$(python3 -c 'import secrets; "
-            "print(secrets.token_urlsafe(50))')\" and restart; locally: use "
-            "example_project/run.py, or set DJANGO_DEBUG=1 for a development key."
-        )
-    SECRET_KEY = "django-insecure-development-only-key-never-use-it-on-a-public-route"
-
-# The app's routes on Cloud Foundry, localhost elsewhere; on other platforms list the site's
-# host names in DJANGO_ALLOWED_HOSTS (comma-separated).
-ALLOWED_HOSTS = allowed_hosts(*os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(","))
+DEBUG = os.environ.get("DJANGO_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -53,14 +24,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "guestbook",
-    "cfsettings",
 ]
 
 MIDDLEWARE = [
-    # First, so that Cloud Foundry's health check (addressed to the container's IP, which is in
-    # no ALLOWED_HOSTS) is answered before anything validates the Host header.
-    "mysite.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The example serves its static files with WhiteNoise everywhere, run.py's gunicorn too.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -88,14 +56,8 @@ TEMPLATES = [
     },
 ]
 
-# Bound MySQL/PostgreSQL service -> DATABASE_URL -> this SQLite file. On Cloud Foundry the
-# SQLite file would vanish with the container, so cf_stage refuses it (cfsettings.E001) until
-# a database service is bound.
-DATABASES = databases(sqlite_path=BASE_DIR / "db.sqlite3")
-
-# Bound Redis/Memcached service -> REDIS_URL -> local memory (one cache per process). Several
-# apps may share one Redis service: the key prefix keeps this app's keys apart.
-CACHES = caches(key_prefix=os.environ.get("CACHE_KEY_PREFIX", "guestbook"))
+# Several apps may share one Redis service: the key prefix keeps the guestbook's keys apart.
+CACHES = cfsettings.caches(key_prefix=os.environ.get("CACHE_KEY_PREFIX", "guestbook"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -111,35 +73,8 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-# Collected at staging by the buildpack (or by ``cf_stage --collectstatic`` locally) and served
-# by WhiteNoise from the app itself, compressed and with far-future caching for hashed names.
 STATIC_URL = "static/"
+# run.py collects here on a laptop; on Cloud Foundry cfsettings would choose the same.
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
 
-# HTTPS: Cloud Foundry's router terminates TLS, reports the original scheme in
-# X-Forwarded-Proto, and is the only way in to the app. Elsewhere (a Procfile platform behind
-# a TLS proxy) switch this on with DJANGO_HTTPS=1.
-if env_flag("DJANGO_HTTPS", default=ON_CLOUD_FOUNDRY):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    # Start with an hour; raise it once the route is known to stay on HTTPS. Preload only
-    # takes effect if you submit your own domain to the browsers' preload list.
-    SECURE_HSTS_SECONDS = 3600
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-
-# Everything to stdout/stderr, where `cf logs` (and any Procfile platform) collects it; by
-# default Django prints nothing at all when DEBUG is off.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
-}
+cfsettings.configure(globals())

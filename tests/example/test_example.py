@@ -6,8 +6,8 @@ process of its own with a Cloud Foundry environment (``VCAP_APPLICATION``, ``VCA
 describing this machine's real MariaDB, PostgreSQL and Redis, ``PORT``). It talks to gunicorn
 as the platform's router does (Host = the route, ``X-Forwarded-Proto: https``) and reads what
 the app wrote back through a second connection to the real database and Redis. With no service
-at all it runs as on a Procfile platform behind a TLS proxy; on Cloud Foundry that case must
-refuse to start rather than keep data in the container.
+at all it runs as on a laptop; on Cloud Foundry that case must refuse to start rather than
+keep data in the container.
 """
 
 from __future__ import annotations
@@ -299,7 +299,7 @@ def wait_healthy(process: subprocess.Popen[bytes], app: Served) -> None:
 
 def diego_health_check(port: int, endpoint: str) -> Response:
     """The request Cloud Foundry's health checker makes: to the container's IP, not a route."""
-    checker = Browser(port, host=f"10.255.7.9:{port}")
+    checker = Browser(port, host=f"10.255.7.9:{port}", scheme="http")
     return checker.get(endpoint, headers={"User-Agent": "diego-healthcheck"})
 
 
@@ -332,9 +332,16 @@ def shown(page: Response, name: str) -> str:
     return found[1]
 
 
+def browser_for(app: Served) -> Browser:
+    """Behind the router on Cloud Foundry; straight to gunicorn on a laptop."""
+    if "VCAP_APPLICATION" in app.env:
+        return Browser(app.port)
+    return Browser(app.port, host="localhost", scheme="http")
+
+
 def sign_guestbook(app: Served) -> tuple[str, int]:
     """Visit, sign, read back; the hit counter rises by exactly one per page view."""
-    browser = Browser(app.port)
+    browser = browser_for(app)
     first = browser.get("/")
     assert first.status == 200, first.text[:2000]
     assert "Welcome!" in first.text, "the data migration's entry is missing"
@@ -355,7 +362,7 @@ def sign_guestbook(app: Served) -> tuple[str, int]:
 
 def check_admin(app: Served, token: str) -> None:
     """cf_stage made the superuser from DJANGO_SUPERUSER_*: log in and find the entry."""
-    browser = Browser(app.port)
+    browser = browser_for(app)
     login = browser.post(
         "/admin/login/?next=/admin/",
         {"username": "admin", "password": ADMIN_PASSWORD, "next": "/admin/"},
@@ -368,7 +375,8 @@ def check_admin(app: Served, token: str) -> None:
 
 
 def check_platform_behaviour(app: Served) -> None:
-    """The parts of the settings that only matter behind the router."""
+    """The parts of the settings that only matter behind the router: cfsettings.configure()
+    sets them on Cloud Foundry."""
     endpoint = str(manifest_app()["health-check-http-endpoint"])
     health = diego_health_check(app.port, endpoint)
     assert (health.status, health.text) == (200, "ok")
@@ -543,28 +551,27 @@ def test_postgresql_and_redis(tmp_path, redis_prefix):
             assert found == [("Ada & <Lovelace>",)]
             assert admin == [(True,)]
             check_redis(redis_prefix, counted)
+            check_platform_behaviour(app)
         check_no_secrets(app, password, quote(password, safe=""))
 
 
 def test_no_services_runs_on_sqlite_and_local_memory(tmp_path):
-    """Off Cloud Foundry with nothing configured (a Procfile platform behind its TLS proxy, or
-    a laptop): the embedded defaults serve a working site, with the same production settings."""
+    """On a laptop (no Cloud Foundry variable) with nothing configured: the embedded defaults
+    serve a working site over plain HTTP, and no platform setting is switched on."""
     port = free_port()
     env = cf_environment(
         tmp_path,
         port,
-        DJANGO_HTTPS="1",
-        DJANGO_ALLOWED_HOSTS=ROUTE,
         # Local memory is per process: one worker, so that the page's counter is one counter.
         WEB_CONCURRENCY="1",
     )
     del env["VCAP_APPLICATION"]
     with served(tmp_path, env, port) as app:
-        page = Browser(port).get("/")
+        page = browser_for(app).get("/")
         assert (shown(page, "database"), shown(page, "cache")) == ("SQLite", "LocMemCache")
+        assert "Strict-Transport-Security" not in page.headers
         token, _ = sign_guestbook(app)
         check_admin(app, token)
-        check_platform_behaviour(app)
         with sqlite3.connect(app.site / "db.sqlite3") as second:
             found = second.execute(
                 "SELECT name FROM guestbook_entry WHERE message = ?", (token,)
@@ -613,15 +620,18 @@ def site(tmp_path: Path) -> Path:
 
 
 def test_check_deploy_finds_nothing_to_fix_in_production_settings(tmp_path, site):
-    """On Cloud Foundry with a database and a cache bound (`check` connects to neither)."""
+    """On Cloud Foundry with a database and a cache bound (`check` connects to neither): what
+    is left are the two HSTS choices cfsettings leaves to the site's owner (subdomains and
+    preload outlive a mistake by far more than the default hour)."""
     services = {
         "postgres": [postgres_service("guestbook", "guestbook_app", HOSTILE_PASSWORD)],
         "p.redis": [redis_service()],
     }
     env = cf_environment(tmp_path, free_port(), VCAP_SERVICES=json.dumps(services))
-    result = manage(site, env, "check", "--deploy", "--fail-level", "WARNING")
+    result = manage(site, env, "check", "--deploy")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "System check identified no issues" in result.stdout
+    found = set(re.findall(r"\((\w+\.[EWIC]\d+)\)", result.stdout + result.stderr))
+    assert found == {"security.W005", "security.W021"}, result.stderr
 
 
 def test_check_deploy_does_report_what_is_wrong(tmp_path, site):

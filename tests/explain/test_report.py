@@ -289,6 +289,7 @@ def test_json_output_is_for_machines():
         "services",
         "defaults",
         "settings",
+        "platform",
         "errors",
     }
     assert report["cloud_foundry"] == {"running": True, "application": "guestbook", "error": None}
@@ -333,7 +334,8 @@ def test_vcap_file_reads_cf_env_of_cli_v6(tmp_path):
 
 def test_vcap_file_reads_cf_env_of_cli_v7():
     environ = read_vcap_file(str(CFENV / "guestbook-v7.txt"))
-    assert set(environ) == {VCAP_SERVICES, VCAP_APPLICATION, "DATABASE_URL"}
+    # SECRET_KEY is read (explain says where the key comes from) and never shown.
+    assert set(environ) == {VCAP_SERVICES, VCAP_APPLICATION, "DATABASE_URL", "SECRET_KEY"}
     assert sorted(json.loads(environ[VCAP_SERVICES])) == ["p.mysql", "p.redis", "user-provided"]
 
 
@@ -619,3 +621,14 @@ def test_explain_and_checks_on_the_example_project(tmp_path):
     checked = manage("check", "--tag", "cfsettings")
     assert checked.returncode == 0, checked.stderr
     assert "System check identified no issues" in checked.stdout
+
+
+def test_platform_settings_with_bad_routes_and_no_key():
+    application = json.dumps({"application_name": "shop", "application_uris": ["*", "a.b.c"]})
+    status, text = explain({VCAP_APPLICATION: application, "DJANGO_LOG_LEVEL": "loud"})
+    assert status == 0  # the services are fine; the platform's problems are listed with it
+    assert "Platform settings (on Cloud Foundry)" in text
+    assert '  CSRF_TRUSTED_ORIGINS: ["https://a.b.c"] (the routes)' in text
+    assert "  routes left out of CSRF_TRUSTED_ORIGINS: '*'" in text
+    assert "  problem: SECRET_KEY is not set." in text
+    assert "  problem: DJANGO_LOG_LEVEL must be one of" in text

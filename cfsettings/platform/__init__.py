@@ -1,0 +1,1 @@
+"""Settings cfsettings can know from the platform itself: only on Cloud Foundry (see detect)."""

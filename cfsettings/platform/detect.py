@@ -1,0 +1,45 @@
+"""Whether the app runs on Cloud Foundry, and the facts of ``VCAP_APPLICATION`` it needs.
+
+Cloud Foundry sets ``VCAP_APPLICATION`` in every app container and in the staging container
+(where the buildpack runs ``collectstatic``), and nothing else sets it: so "running on Cloud
+Foundry" means exactly "``VCAP_APPLICATION`` is set and not blank". A laptop copying it to try
+something out is treated as Cloud Foundry, which is what trying something out wants.
+"""
+
+from __future__ import annotations
+
+import os
+
+from cfsettings.bindings.sources import VCAP_APPLICATION, read_application
+from cfsettings.errors import improperly_configured
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+
+def on_cloud_foundry(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``VCAP_APPLICATION`` is set: the test every platform setting uses."""
+    env = os.environ if environ is None else environ
+    return bool(env.get(VCAP_APPLICATION, "").strip())
+
+
+def routes(environ: Mapping[str, str]) -> list[str]:
+    """The app's routes (``application_uris``, or the legacy ``uris``), as Cloud Foundry
+    lists them; ``[]`` off the platform or for an app without a route."""
+    application = read_application(environ)
+    if application is None:
+        return []
+    found = application.get("application_uris") or application.get("uris") or []
+    if not isinstance(found, list) or not all(isinstance(route, str) for route in found):
+        raise improperly_configured(
+            f"{VCAP_APPLICATION}: 'application_uris' must be a list of strings."
+        )
+    return found
+
+
+def application_name(environ: Mapping[str, str]) -> str:
+    """The app's name for messages that tell what to type (``cf set-env <app> ...``)."""
+    application = read_application(environ) or {}
+    name = application.get("application_name", application.get("name"))
+    return name if isinstance(name, str) and name.strip() else "<app>"
