@@ -14,6 +14,8 @@ cfsettings.E003    Error    the service bindings cannot be read
 cfsettings.W001    Warning  several databases (or caches) bound, none chosen as default
 cfsettings.W002    Warning  DATABASE_URL (or REDIS_URL) set but a bound service wins
 cfsettings.W003    Warning  several binding sources set: only the first is read
+cfsettings.W008    Warning  workers x threads (or pool size) exceed the connections a
+                            bound database allows (checks/connections.py)
 cfsettings.I001    Info     a bound service matched no database or cache
 =================  =======  =========================================================
 """
@@ -43,6 +45,7 @@ from cfsettings.bindings.classify import (
 from cfsettings.bindings.endpoint import read_endpoint
 from cfsettings.bindings.sources import VCAP_APPLICATION, binding_source, read_services
 from cfsettings.caches import DEFAULT_CACHE_VARIABLE, PYLIBMC_BACKEND, REDIS_URL
+from cfsettings.checks.connections import check_connection_limits
 from cfsettings.databases import DATABASE_URL, DEFAULT_DATABASE_VARIABLE
 from cfsettings.defaults import requested_defaults
 from cfsettings.masking import Masker
@@ -71,6 +74,7 @@ def check_cfsettings(
     for variable in (DATABASE_URL, REDIS_URL):
         masker.learn(env.get(variable, ""))
     messages = _check(env, masker)
+    messages.extend(check_connection_limits(env))
     for message in messages:
         message.msg = masker.scrub(message.msg)
         message.hint = masker.scrub(message.hint) if message.hint else message.hint
