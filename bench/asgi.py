@@ -127,7 +127,8 @@ def admin():
     return psycopg.connect(host=HOST, port=PORT, user="postgres", autocommit=True)
 
 
-def create_roles(passwords: dict[str, str], limit: int) -> None:
+def create_roles(passwords: dict[str, str], limit: int, owner: str) -> None:
+    """A role per site (members of ``cfsbench``), and the run's database owned by ``owner``."""
     from psycopg import sql
 
     with admin() as c:
@@ -145,7 +146,7 @@ def create_roles(passwords: dict[str, str], limit: int) -> None:
             )
         c.execute(
             sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                sql.Identifier(DATABASE), sql.Identifier(role("tuned"))
+                sql.Identifier(DATABASE), sql.Identifier(role(owner))
             )
         )
 
@@ -161,14 +162,14 @@ def grant_table() -> None:
             )
 
 
-def drop_everything() -> None:
+def drop_everything(sites: tuple[str, ...] = SITES) -> None:
     from psycopg import sql
 
     with admin() as c:
         c.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE))
         )
-        for site in SITES:
+        for site in sites:
             c.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role(site))))
 
 
@@ -297,7 +298,7 @@ def load(site: Site, name: str, watcher: Watcher, args: argparse.Namespace) -> d
 
 def run(args: argparse.Namespace, directory: Path) -> dict:
     passwords = {site: secrets.token_urlsafe(18) for site in SITES}
-    create_roles(passwords, args.limit)
+    create_roles(passwords, args.limit, owner="tuned")
     envs = environments(passwords, args, directory)
     seeded = subprocess.run(
         [sys.executable, "seed.py"], cwd=directory, env=envs["tuned"], capture_output=True
