@@ -13,15 +13,18 @@ rows with ``async for``) runs under gunicorn with 2 uvicorn workers
 - ``tuned``: the hand-written dict of Django's docs for ASGI: ``CONN_MAX_AGE=0`` and
   ``OPTIONS["pool"]`` sized by hand: by default as large as cfsettings' pool and kept full
   (``min_size = max_size``), without health checks: the fastest that fits the same limit;
+- ``checked``: ``tuned`` with ``CONN_HEALTH_CHECKS=True`` (the pool checks each connection it
+  lends), which cfsettings keeps on: what that check costs;
 - ``old``: ``databases(asgi=False)``, cfsettings' defaults before ASGI support
   (``CONN_MAX_AGE=600``), run last and alone, because it holds connections it never gives back.
 
 Each site logs in as a role of its own (``cfsbench_<run>_<site>``, ``CONNECTION LIMIT``
 ``--limit``), so a site cannot take the shared server's last connection and the count of
 server connections per site is exact: ``pg_stat_activity`` rows of that role in this run's
-database, polled every 50 ms during the load; the maximum is reported. ``cfsettings`` and
-``tuned`` take turns under load, in an order that alternates every round; the report gives the
-median of the rounds' ratios. The roles and the database are dropped at the end.
+database, polled every 50 ms during the load; the maximum is reported. ``cfsettings``,
+``tuned`` and ``checked`` take turns under load, in an order that rotates every round; the
+report gives the median of the rounds' ratios. The roles and the database are dropped at the
+end.
 """
 
 from __future__ import annotations
@@ -50,7 +53,9 @@ PORT = throughput.PORTS["postgresql"]
 GROUP = throughput.GROUP
 RUN = throughput.RUN
 DATABASE = f"{GROUP}_{RUN}_asgi"
-SITES = ("cfsettings", "tuned", "old")
+SITES = ("cfsettings", "tuned", "checked", "old")
+#: The sites that take turns under load; ``old`` runs alone afterwards.
+INTERLEAVED = ("cfsettings", "tuned", "checked")
 TARGET = 0.95
 
 SETTINGS = """\
@@ -76,7 +81,7 @@ elif CONFIG == "old":
     from cfsettings import databases
 
     DATABASES = databases(asgi=False)  # what cfsettings did before: CONN_MAX_AGE=600
-else:
+else:  # tuned, or checked: the same with Django's health checks (the pool's check)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",
@@ -86,6 +91,7 @@ else:
             "HOST": "127.0.0.1",
             "PORT": os.environ["BENCH_PORT"],
             "CONN_MAX_AGE": 0,
+            "CONN_HEALTH_CHECKS": CONFIG == "checked",
             "OPTIONS": {"pool": json.loads(os.environ["BENCH_POOL"])},
         }
     }
@@ -156,7 +162,7 @@ def grant_table() -> None:
     from psycopg import sql
 
     with psycopg.connect(host=HOST, port=PORT, user="postgres", dbname=DATABASE) as c:
-        for site in ("cfsettings", "old"):  # "tuned" owns the database and made the table
+        for site in ("cfsettings", "checked", "old"):  # "tuned" owns the database
             c.execute(
                 sql.SQL("GRANT SELECT ON benchapp_entry TO {}").format(sql.Identifier(role(site)))
             )
@@ -255,7 +261,7 @@ def environments(passwords: dict[str, str], args: argparse.Namespace, directory:
     envs = {}
     for site in SITES:
         env = dict(base, BENCH_CONFIG=site, BENCH_USER=role(site), BENCH_PASSWORD=passwords[site])
-        if site == "tuned":
+        if site in ("tuned", "checked"):
             env["BENCH_POOL"] = json.dumps({"min_size": args.tuned_min, "max_size": args.tuned_max})
         else:
             document = vcap_fixture.document(
@@ -314,12 +320,15 @@ def run(args: argparse.Namespace, directory: Path) -> dict:
         with contextlib.ExitStack() as stack:
             sites = {
                 name: stack.enter_context(Site(directory, envs[name], args.workers, log))
-                for name in ("cfsettings", "tuned")
+                for name in INTERLEAVED
             }
             for site in sites.values():
                 throughput.wrk(site.url, args.warmup, 2, args.connections)
             for round_ in range(args.rounds):
-                order = ("cfsettings", "tuned") if round_ % 2 == 0 else ("tuned", "cfsettings")
+                shift = round_ % len(INTERLEAVED)
+                order = INTERLEAVED[shift:] + INTERLEAVED[:shift]
+                if round_ % 2:
+                    order = tuple(reversed(order))
                 for name in order:
                     runs[name].append(load(sites[name], name, watcher, args))
                 print(
@@ -327,7 +336,7 @@ def run(args: argparse.Namespace, directory: Path) -> dict:
                     + ", ".join(
                         f"{n} {runs[n][-1]['rps']:.0f} req/s, "
                         f"{runs[n][-1]['server_connections']} server connections"
-                        for n in ("cfsettings", "tuned")
+                        for n in INTERLEAVED
                     )
                 )
         with Site(directory, envs["old"], args.workers, log) as old:  # alone, after the others
@@ -356,7 +365,15 @@ def summarise(runs: dict, args: argparse.Namespace) -> list[str]:
     old = statistics.median(r["rps"] for r in runs["old"]) / statistics.median(
         r["rps"] for r in runs["tuned"]
     )
+    checked = statistics.median(
+        a["rps"] / b["rps"] for a, b in zip(runs["cfsettings"], runs["checked"], strict=True)
+    )
+    cost = statistics.median(
+        a["rps"] / b["rps"] for a, b in zip(runs["checked"], runs["tuned"], strict=True)
+    )
     print(f"  cfsettings / tuned: {ratio:.2f}x (target: at least {TARGET}x, no errors)")
+    print(f"  cfsettings / checked: {checked:.2f}x (the same pool with health checks)")
+    print(f"  checked / tuned:    {cost:.2f}x (what the pool's health check costs)")
     print(f"  old / tuned:        {old:.2f}x (cfsettings before ASGI support)")
     misses = []
     if ratio < TARGET:
