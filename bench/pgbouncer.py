@@ -4,7 +4,7 @@
     python bench/pgbouncer.py --rounds 1 --duration 1  # smoke
 
 The site of ``throughput.py`` (one view reading 20 rows through the ORM) runs under gunicorn
-(2 workers, 4 threads each: gthread) twice, both with ``DATABASES = databases()`` on a
+(2 workers, 8 threads each: gthread) twice, both with ``DATABASES = databases()`` on a
 ``VCAP_SERVICES`` with one PostgreSQL binding:
 
 - ``direct``: the binding points at PostgreSQL (127.0.0.1:5432);
@@ -12,7 +12,8 @@ The site of ``throughput.py`` (one view reading 20 rows through the ORM) runs un
   (``?pgbouncer=true``), started by ``tests/pooler.py``; cfsettings sets
   ``DISABLE_SERVER_SIDE_CURSORS`` and keeps persistent (client) connections.
 
-``wrk -t2 -c16`` loads each in turn, alternating the order every round. Reported: requests/s
+``wrk -t2 -c8`` (fewer clients than threads: idle threads keep their connection) loads each
+in turn, alternating the order every round. Reported: requests/s
 (median of the rounds' ratios pgbouncer / direct), errors, and the most server connections
 each site's role held in this run's database (``pg_stat_activity``, polled every 50 ms). Each
 site logs in as a role of its own, trusted on loopback as the tests' pooler is; roles and
@@ -182,8 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=3.0, help="seconds of load per run")
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     args = parser.parse_args(argv)
     args.duration, args.warmup = max(1, round(args.duration)), max(1, round(args.warmup))
     if shutil.which("wrk") is None:
