@@ -44,7 +44,6 @@ LIMIT_KEYS = ("max_conns", "max_connections", "connection_limit", "conn_limit")
 POOLER_PORTS = {
     6432: "port 6432 is PgBouncer's (Azure Database for PostgreSQL flexible server's built-in "
     "PgBouncer among others), assumed to pool transactions",
-    6543: "port 6543 is Supabase's transaction pooler",
 }
 SUPABASE_POOLER = ".pooler.supabase.com"
 NEON_POOLER = "-pooler"
@@ -161,7 +160,7 @@ def detect_pooler(
     name = host.lower().rstrip(".")
     if name.endswith(SUPABASE_POOLER):
         if port == 6543:
-            return TRANSACTION, f"{POOLER_PORTS[6543]} ({name})"
+            return TRANSACTION, f"port 6543 of {name} is Supabase's transaction pooler"
         return SESSION, f"{name} on port {port} is Supabase's session pooler"
     if name.partition(".")[0].endswith(NEON_POOLER):
         return TRANSACTION, f"a host name ending in -pooler is Neon's PgBouncer ({name})"

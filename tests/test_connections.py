@@ -81,6 +81,7 @@ def _parts(uri: str) -> dict[str, object]:
     "uri",
     [
         "postgres://u:p@db.example.com:5432/orders",
+        "postgres://u:p@db.example.com:6543/orders",  # Supabase's port, but not its host
         "postgres://u:p@db.example.com:6432/orders?pgbouncer=false",
         "postgres://u:p@aws-0-eu.pooler.supabase.com:5432/postgres",  # session mode
         "postgres://u:p@ep-cool-1234.eu.aws.neon.tech/neondb",
