@@ -8,8 +8,9 @@ the facts come from what the start command leaves behind, in this order:
   own command line: started as ``uvicorn``, ``daphne``, ``granian`` or ``hypercorn``, or
   ``gunicorn`` with a uvicorn worker class (``-k``/``--worker-class``, also read from
   ``GUNICORN_CMD_ARGS``). Anything else is taken as WSGI.
-- Workers per instance: gunicorn's ``-w``/``--workers`` (command line, then
-  ``GUNICORN_CMD_ARGS``), else ``WEB_CONCURRENCY`` (which gunicorn and uvicorn read), else 1.
+- Workers per instance: ``-w``/``--workers`` on the server's command line (gunicorn,
+  uvicorn, granian, hypercorn), then in ``GUNICORN_CMD_ARGS``, else ``WEB_CONCURRENCY``
+  (which gunicorn and uvicorn read), else 1.
 - Threads per worker: ``--threads`` the same way, else ``GUNICORN_THREADS``, else 1.
 - Instances: ``CFSETTINGS_INSTANCES`` when the project sets it (``cf scale -i`` does not
   reach the app); unknown otherwise, and then arithmetic is per instance.
@@ -34,6 +35,7 @@ GUNICORN_ARGS_VARIABLE = "GUNICORN_CMD_ARGS"
 
 #: Programs that only serve ASGI: started as one of these, the app runs under ASGI.
 ASGI_SERVERS = ("uvicorn", "daphne", "granian", "hypercorn")
+SERVERS = ("gunicorn", *ASGI_SERVERS)
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -68,7 +70,8 @@ def read_process(
     argv = list(sys.argv if argv is None else argv)
     program = _program(argv)
     gunicorn_args = _gunicorn_args(environ)
-    options = {**_options(gunicorn_args), **(_options(argv[1:]) if program == "gunicorn" else {})}
+    own = _options(argv[1:]) if program in SERVERS else {}  # uvicorn and granian: --workers too
+    options = {**_options(gunicorn_args), **own}
     if asgi is not None:
         on, reason = asgi, f"databases(asgi={asgi})"
     elif environ.get(ASGI_VARIABLE, "").strip():

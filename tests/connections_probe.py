@@ -39,6 +39,7 @@ def main() -> None:
     ContentType.objects.bulk_create(ContentType(app_label=f"a{n}", model="m") for n in range(20))
     result: dict[str, object] = {
         "disable_server_side_cursors": configured["default"].get("DISABLE_SERVER_SIDE_CURSORS"),
+        "pool": configured["default"]["OPTIONS"].get("pool"),
     }
     other = psycopg.connect(os.environ["PROBE_OTHER"], autocommit=True, prepare_threshold=None)
     try:

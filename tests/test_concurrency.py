@@ -115,3 +115,12 @@ def test_blank_values_count_as_unset():
 def test_the_running_process_is_read_by_default(monkeypatch):
     monkeypatch.setattr("sys.argv", ["/srv/bin/daphne", "mysite.asgi:application"])
     assert read_process({}).asgi is True
+
+
+def test_asgi_servers_own_worker_counts_are_read():
+    for argv in (
+        ["uvicorn", "mysite.asgi:application", "--workers", "3"],
+        ["granian", "--interface", "asgi", "--workers=3", "mysite.asgi:application"],
+    ):
+        process = read_process({"WEB_CONCURRENCY": "8"}, argv=argv)
+        assert (process.asgi, process.workers) == (True, 3)

@@ -90,3 +90,13 @@ def test_session_pooling_keeps_server_side_cursors_and_works(database):
     assert outcome["disable_server_side_cursors"] is None  # not needed: a session per client
     assert outcome.get("iterator") == EXPECTED, outcome
     assert_transaction_works(outcome)
+
+
+def test_the_asgi_pool_works_through_a_transaction_pooler(database):
+    """Both settings at once: psycopg's pool of client connections to PgBouncer."""
+    with pgbouncer("transaction", default_pool_size=4) as pooler:
+        outcome = probe(pooler, database, "?pgbouncer=true", CFSETTINGS_ASGI="true")
+    assert outcome["disable_server_side_cursors"] is True
+    assert outcome["pool"] == {"min_size": 2, "max_size": 10, "timeout": 10.0}
+    assert outcome.get("iterator") == EXPECTED, outcome
+    assert_transaction_works(outcome)
