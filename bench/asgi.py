@@ -23,8 +23,10 @@ Each site logs in as a role of its own (``cfsbench_<run>_<site>``, ``CONNECTION 
 server connections per site is exact: ``pg_stat_activity`` rows of that role in this run's
 database, polled every 50 ms during the load; the maximum is reported. ``cfsettings``,
 ``tuned`` and ``checked`` take turns under load, in an order that rotates every round; the
-report gives the median of the rounds' ratios. The roles and the database are dropped at the
-end.
+report gives the median of the rounds' ratios. After the load, the server side of every
+connection of ``cfsettings`` and of ``tuned`` is killed (``pg_terminate_backend``, as a
+database restart looks to the app) and ``--after-kill`` requests are sent to each: what the
+health check costs above buys this. The roles and the database are dropped at the end.
 """
 
 from __future__ import annotations
@@ -315,6 +317,7 @@ def run(args: argparse.Namespace, directory: Path) -> dict:
     for site in SITES:
         print(f"  {site:<11} {show_settings(directory, envs[site])}")
     runs: dict = {site: [] for site in SITES}
+    broken: dict = {}
     log = directory / "gunicorn.log"
     with Watcher() as watcher:
         with contextlib.ExitStack() as stack:
@@ -339,14 +342,30 @@ def run(args: argparse.Namespace, directory: Path) -> dict:
                         for n in INTERLEAVED
                     )
                 )
+            for name in ("cfsettings", "tuned"):  # what the pool's health check buys
+                killed = kill_connections(name)
+                time.sleep(0.2)
+                statuses = [throughput.get(sites[name].url) for _ in range(args.after_kill)]
+                failed = sum(status != 200 for status in statuses)
+                broken[name] = (killed, failed, len(statuses))
         with Site(directory, envs["old"], args.workers, log) as old:  # alone, after the others
             throughput.wrk(old.url, args.warmup, 2, args.connections)
             for _ in range(args.rounds):
                 runs["old"].append(load(old, "old", watcher, args))
-    return runs
+    return runs, broken
 
 
-def summarise(runs: dict, args: argparse.Namespace) -> list[str]:
+def kill_connections(site: str) -> int:
+    """End the server side of every connection of a site's role (a restart, as the app sees it)."""
+    with admin() as c:
+        rows = c.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
+            [role(site)],
+        ).fetchall()
+    return len(rows)
+
+
+def summarise(runs: dict, broken: dict, args: argparse.Namespace) -> list[str]:
     print(f"\nmedians of {len(runs['cfsettings'])} rounds (old: run alone afterwards)")
     print(
         f"  {'':<11}{'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'max server conns':>17}"
@@ -375,6 +394,12 @@ def summarise(runs: dict, args: argparse.Namespace) -> list[str]:
     print(f"  cfsettings / checked: {checked:.2f}x (the same pool with health checks)")
     print(f"  checked / tuned:    {cost:.2f}x (what the pool's health check costs)")
     print(f"  old / tuned:        {old:.2f}x (cfsettings before ASGI support)")
+    for name, (killed, failed, sent) in broken.items():
+        checks = "health checks on" if name == "cfsettings" else "no health checks"
+        print(
+            f"  after killing all {killed} server connections of {name} ({checks}): "
+            f"{failed} of {sent} requests failed"
+        )
     misses = []
     if ratio < TARGET:
         misses.append(f"cfsettings / tuned {ratio:.2f}x")
@@ -405,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--limit", type=int, default=30, help="each role's CONNECTION LIMIT")
+    parser.add_argument("--after-kill", type=int, default=30, help="requests after the kill")
     parser.add_argument("--tuned-min", type=int, help="default: --tuned-max (a warm pool)")
     parser.add_argument("--tuned-max", type=int, help="default: the max_size cfsettings picks")
     args = parser.parse_args(argv)
@@ -428,10 +454,10 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="cfsettings-asgi-") as tmp:
             directory = Path(tmp)
             write_project(directory)
-            runs = run(args, directory)
+            runs, broken = run(args, directory)
     finally:
         drop_everything()
-    misses = summarise(runs, args)
+    misses = summarise(runs, broken, args)
     print("\n" + ("targets met" if not misses else "targets missed: " + "; ".join(misses)))
     return 0
 

@@ -37,6 +37,7 @@ def test_the_asgi_benchmark_runs_and_reports_ratios():
     assert re.search(r"old\s+\d+", out)
     assert re.search(r"cfsettings / tuned: \d+\.\d\dx", out)
     assert re.search(r"old / tuned: +\d+\.\d\dx", out)
+    assert re.search(r"of cfsettings \(health checks on\): 0 of 30 requests failed", out)
 
 
 @pytest.mark.slow
