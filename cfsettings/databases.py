@@ -11,6 +11,7 @@ from cfsettings.bindings.classify import DATABASE_KINDS, MYSQL, POSTGRESQL, clas
 from cfsettings.bindings.endpoint import Endpoint, read_endpoint
 from cfsettings.bindings.sources import read_services
 from cfsettings.bindings.tls import CERT_DIR_VARIABLE, is_pem, write_pem
+from cfsettings.connections import Connecting
 from cfsettings.defaults import bound_aliases
 from cfsettings.errors import improperly_configured
 
@@ -18,6 +19,9 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
+
+    from cfsettings.bindings.classify import Match
+    from cfsettings.connections import ConnectionPlan
 
 DATABASE_URL = "DATABASE_URL"
 DEFAULT_DATABASE_VARIABLE = "CFSETTINGS_DEFAULT_DATABASE"
@@ -71,14 +75,18 @@ def databases(
     mysql_options: Mapping[str, Any] | None = None,
     postgresql_options: Mapping[str, Any] | None = None,
     cert_dir: str | None = None,
+    asgi: bool | None = None,
+    pooler: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     """A complete ``DATABASES`` setting.
 
     In order: bound database services (``VCAP_SERVICES``); ``DATABASE_URL``; SQLite at
     ``sqlite_path``. ``default`` (or ``CFSETTINGS_DEFAULT_DATABASE``) names the bound
     service that becomes ``default`` when several are bound; each is also its own alias.
+    ``asgi`` and ``pooler`` (see :mod:`cfsettings.connections`) say how connections are used.
     """
     env = os.environ if environ is None else environ
+    connecting = Connecting(env, asgi, pooler)
     tuning = {"CONN_MAX_AGE": conn_max_age, "CONN_HEALTH_CHECKS": conn_health_checks}
     overrides = {MYSQL: mysql_options, POSTGRESQL: postgresql_options}
     cert_dir = cert_dir or env.get(CERT_DIR_VARIABLE)
@@ -90,7 +98,7 @@ def databases(
             matches,
             requested,
             DEFAULT_DATABASE_VARIABLE,
-            lambda match: from_endpoint(read_endpoint(match), tuning, overrides, cert_dir),
+            lambda match: _from_match(match, tuning, overrides, cert_dir, connecting),
         )
         if chosen != "default":  # the test runner must not create the same database twice
             result[chosen]["TEST"] = {"MIRROR": "default"}
@@ -98,9 +106,21 @@ def databases(
 
     url = env.get(DATABASE_URL, "").strip()
     if url:
-        return {"default": from_url(url, tuning, overrides)}
+        return {"default": from_url(url, tuning, overrides, connecting)}
 
     return {"default": {"ENGINE": SQLITE_ENGINE, "NAME": os.path.abspath(sqlite_path)}}
+
+
+def _from_match(
+    match: Match,
+    tuning: Mapping[str, Any],
+    overrides: Mapping[str, Mapping[str, Any] | None],
+    cert_dir: str | None,
+    connecting: Connecting,
+) -> dict[str, Any]:
+    endpoint = read_endpoint(match)
+    plan = connecting.plan(endpoint, match.service.credentials)
+    return from_endpoint(endpoint, tuning, overrides, cert_dir, plan)
 
 
 def from_endpoint(
@@ -108,6 +128,7 @@ def from_endpoint(
     tuning: Mapping[str, Any],
     overrides: Mapping[str, Mapping[str, Any] | None],
     cert_dir: str | None,
+    plan: ConnectionPlan,
 ) -> dict[str, Any]:
     """One ``DATABASES`` entry for a bound MySQL or PostgreSQL service."""
     options: dict[str, Any]
@@ -142,7 +163,7 @@ def from_endpoint(
                 options["sslmode"] = "verify-full"
             elif endpoint.tls:
                 options["sslmode"] = "require"
-    return {
+    entry: dict[str, Any] = {
         "ENGINE": ENGINES[endpoint.kind],
         "NAME": endpoint.database,
         "USER": endpoint.username,
@@ -150,8 +171,10 @@ def from_endpoint(
         "HOST": endpoint.host,
         "PORT": endpoint.port,
         **tuning,
-        "OPTIONS": merge_options(options, overrides.get(endpoint.kind)),
     }
+    plan.apply(entry, options)  # poolers, ASGI, the stated limit: cfsettings.connections
+    entry["OPTIONS"] = merge_options(options, overrides.get(endpoint.kind))
+    return entry
 
 
 def _tls_files(
@@ -170,6 +193,7 @@ def from_url(
     url: str,
     tuning: Mapping[str, Any],
     overrides: Mapping[str, Mapping[str, Any] | None],
+    connecting: Connecting,
 ) -> dict[str, Any]:
     """``DATABASE_URL`` through dj-database-url, with cfsettings' defaults on top."""
     import dj_database_url
@@ -188,6 +212,7 @@ def from_url(
     if kind is not None:
         options = dict(MYSQL_DEFAULT_OPTIONS) if kind == MYSQL else {}
         options.update(config.get("OPTIONS") or {})
+        connecting.plan_url(config, kind, options).apply(config, options)
         config["OPTIONS"] = merge_options(options, overrides.get(kind))
     return config
 

@@ -194,7 +194,10 @@ BROKERS = {
     ),
     "user-provided-tag": (
         "reports-db",
-        postgresql("reports", "reporter", "r3p0rt-S3cret", "pg.internal.example.com", 6432),
+        {  # port 6432: PgBouncer's, so transaction pooling is assumed (cfsettings.connections)
+            **postgresql("reports", "reporter", "r3p0rt-S3cret", "pg.internal.example.com", 6432),
+            "DISABLE_SERVER_SIDE_CURSORS": True,
+        },
     ),
 }
 CACHE_FIXTURES = [

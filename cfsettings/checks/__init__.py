@@ -18,6 +18,8 @@ cfsettings.W002    Warning  DATABASE_URL (or REDIS_URL) set but a bound service 
 cfsettings.W003    Warning  several binding sources set: only the first is read
 cfsettings.W004    Warning  as E004, on a Python that does not verify strictly yet
 cfsettings.W005    Warning  DEBUG is on on Cloud Foundry
+cfsettings.W008    Warning  workers x threads (or pool size) exceed the connections a
+                            bound database allows (checks/connections.py)
 cfsettings.I001    Info     a bound service matched no database or cache
 =================  =======  =========================================================
 """
@@ -47,6 +49,7 @@ from cfsettings.bindings.classify import (
 from cfsettings.bindings.endpoint import read_endpoint
 from cfsettings.bindings.sources import VCAP_APPLICATION, binding_source, read_services
 from cfsettings.caches import DEFAULT_CACHE_VARIABLE, PYLIBMC_BACKEND, REDIS_URL
+from cfsettings.checks.connections import check_connection_limits
 from cfsettings.checks.platform import check_platform
 from cfsettings.checks.strict_ca import check_strict_cas
 from cfsettings.databases import DATABASE_URL, DEFAULT_DATABASE_VARIABLE
@@ -77,6 +80,7 @@ def check_cfsettings(
     for variable in (DATABASE_URL, REDIS_URL):
         masker.learn(env.get(variable, ""))
     messages = _check(env, masker)
+    messages.extend(check_connection_limits(env))
     for message in messages:
         message.msg = masker.scrub(message.msg)
         message.hint = masker.scrub(message.hint) if message.hint else message.hint

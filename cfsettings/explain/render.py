@@ -63,6 +63,12 @@ def render_text(report: dict[str, Any]) -> str:
             lines.extend(_wrap("    error: ", _show(entry["error"])))
         if entry["aliases"]:
             lines.extend(_wrap("    becomes ", " and ".join(_show(a) for a in entry["aliases"])))
+        plan = entry.get("connections") or {}
+        for key in ("pooler", "limit", "pool"):  # said only when there is something to say
+            if plan.get(key):
+                lines.extend(
+                    _wrap(f"    {key}: ", f"{_show(plan[key])} ({_show(plan[key + '_reason'])})")
+                )
 
     lines.append("")
     for name, (_, _, url_variable, noun) in FAMILIES.items():

@@ -42,6 +42,7 @@ from cfsettings.bindings.sources import (
 )
 from cfsettings.bindings.tls import CERT_DIR_VARIABLE, default_cert_dir
 from cfsettings.caches import DEFAULT_CACHE_VARIABLE, REDIS_URL, caches
+from cfsettings.connections import Connecting
 from cfsettings.databases import DATABASE_URL, DEFAULT_DATABASE_VARIABLE, databases
 from cfsettings.defaults import pick_default, requested_defaults
 from cfsettings.hosts import INTERNAL_IP_VARIABLE, allowed_hosts
@@ -162,6 +163,9 @@ def _collect(
             endpoint = read_endpoint(decision)
             if endpoint.password:
                 masker.add(endpoint.password)
+            if decision.kind in DATABASE_KINDS:  # poolers, ASGI, limit: cfsettings.connections
+                plan = Connecting(environ, None, None).plan(endpoint, service.credentials)
+                entry["connections"] = plan.as_data()
             decisions.append(decision)
         except ImproperlyConfigured as exc:
             entry["error"] = str(exc)

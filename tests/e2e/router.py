@@ -41,7 +41,7 @@ class Certificate:
 
 def make_certificate(directory: Path, *hosts: str) -> Certificate:
     """A throwaway CA and a server certificate it signs for ``hosts``."""
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cfsettings e2e test CA")])
     ca = (
