@@ -14,8 +14,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from cfsettings import caches, databases
+from cfsettings.bindings.k8s import CF_BINDING_METADATA
 from cfsettings.bindings.sources import (
-    CF_BINDING_METADATA,
     MAX_BINDING_FILES,
     MAX_DOCUMENT_BYTES,
     SERVICE_BINDING_ROOT,
@@ -383,9 +383,9 @@ def test_binding_root_is_bounded(tmp_path):
 
 
 def test_binding_root_counts_services(tmp_path, monkeypatch):
-    import cfsettings.bindings.sources
+    import cfsettings.bindings.document
 
-    monkeypatch.setattr(cfsettings.bindings.sources, "MAX_SERVICES", 3)
+    monkeypatch.setattr(cfsettings.bindings.document, "MAX_SERVICES", 3)
     root = tmp_path / "bindings"
     for index in range(4):
         (root / f"s{index}").mkdir(parents=True)

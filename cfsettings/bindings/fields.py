@@ -1,0 +1,139 @@
+"""Credential fields: finding a key among its spellings, and reading hosts and ports.
+
+Brokers nest some facts (Tanzu MySQL's ``tls.cert.ca``, IBM Cloud Databases'
+``connection.<engine>``); ``flatten`` lifts them to the top, so every later rule reads one
+flat, lower-cased dict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cfsettings.bindings.classify import lower_keys, nested_connection
+from cfsettings.bindings.vocabulary import JDBC_KEYS, URI_KEYS, WEB_PREFIXES
+from cfsettings.errors import improperly_configured
+
+
+@dataclass(frozen=True)
+class Where:
+    """The service being read, to name it (and the field) in every error."""
+
+    service: str
+    kind: str
+
+    def error(self, problem: str) -> Exception:
+        return improperly_configured(f"Service {self.service!r} ({self.kind}): {problem}.")
+
+
+def flatten(credentials: dict[str, Any]) -> dict[str, Any]:
+    """Lower-case keys, with the nested layouts some brokers use lifted to the top."""
+    fields = lower_keys(credentials)
+    for key in JDBC_KEYS:
+        if key in fields:
+            fields.setdefault("jdbcurl", fields[key])
+    uri_key = next((key for key in URI_KEYS if key in fields and not web_link(fields[key])), None)
+    if uri_key is not None:
+        fields["uri"] = fields[uri_key]
+    else:
+        fields.pop("uri", None)  # at most a dashboard link
+    tls = fields.get("tls")
+    if isinstance(tls, dict):  # Tanzu MySQL: tls.cert.ca
+        cert = tls.get("cert")
+        if isinstance(cert, dict) and "ca" in cert:
+            fields.setdefault("ca_certificate", cert["ca"])
+        del fields["tls"]
+    nested = nested_connection(credentials)
+    if nested is not None:  # IBM Cloud Databases
+        composed = nested.get("composed")
+        if isinstance(composed, list) and composed:
+            fields.setdefault("uri", composed[0])
+        auth = nested.get("authentication")
+        if isinstance(auth, dict):
+            for key in ("username", "password"):
+                if key in auth:
+                    fields.setdefault(key, auth[key])
+        for key in ("hosts", "database"):
+            if key in nested:
+                fields.setdefault(key, nested[key])
+        certificate = nested.get("certificate")
+        if isinstance(certificate, dict) and "certificate_base64" in certificate:
+            fields.setdefault("ca_certificate_base64", certificate["certificate_base64"])
+    return fields
+
+
+def web_link(value: Any) -> bool:
+    """A dashboard or console link that brokers put beside (or instead of) the real URI."""
+    return isinstance(value, str) and value.strip().lower().startswith(WEB_PREFIXES)
+
+
+def first(fields: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    key = first_key(fields, keys)
+    return None if key is None else fields[key]
+
+
+def first_key(fields: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    """The first of ``keys`` with a value (neither null nor empty), to name it in errors."""
+    for key in keys:
+        value = fields.get(key)
+        if value is not None and value != "":
+            return key
+    return None
+
+
+def text(where: Where, value: Any, field: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise where.error(f"'{field}' must be a string")
+    return str(value)
+
+
+def valid_port(value: Any) -> int | None:
+    """A port from 1 to 65535 (ASCII digits, as a number or text), or ``None``."""
+    digits = (
+        str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    )
+    if not (digits.isascii() and digits.isdigit()) or not 0 < int(digits) < 65536:
+        return None
+    return int(digits)
+
+
+def port_number(where: Where, value: Any, field: str) -> int:
+    port = valid_port(value)
+    if port is None:
+        raise where.error(f"'{field}' is not a port number")
+    return port
+
+
+def split_host_port(entry: str) -> tuple[str, str | None]:
+    """``host``, ``host:port``, ``[ipv6]`` or ``[ipv6]:port``; a bare IPv6 address has no port.
+
+    ``ValueError`` for an unbalanced bracket or text after one other than ``:port``.
+    """
+    if entry.startswith("["):
+        host, bracket, rest = entry[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError("unbalanced brackets")
+        return host, rest[1:] if rest else None
+    if "[" in entry or "]" in entry:
+        raise ValueError("unbalanced brackets")
+    if entry.count(":") == 1:
+        host, port = entry.split(":")
+        return host, port
+    return entry, None
+
+
+def host_entry(where: Where, entry: Any, field: str) -> tuple[str, int | None]:
+    """An item of ``hosts``: ``"host"``, ``"host:port"`` or ``{"hostname": ..., "port": ...}``."""
+    if isinstance(entry, dict):
+        port = port_number(where, entry["port"], f"{field}.port") if "port" in entry else None
+        return text(where, entry.get("hostname", entry.get("host", "")), field), port
+    try:
+        host, port_text = split_host_port(text(where, entry, field))
+    except ValueError:
+        raise where.error(f"'{field}' is not a host or host:port") from None
+    return host, None if port_text is None else port_number(where, port_text, field)
+
+
+def join_host_port(host: str, port: int) -> str:
+    """``host:port``, with an IPv6 host in brackets: the one way cfsettings writes an address."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
