@@ -33,6 +33,7 @@ from cfsettings.bindings.fields import (
     valid_port,
 )
 from cfsettings.bindings.tlsfields import read_tls
+from cfsettings.bindings.validate import check_host, check_text
 from cfsettings.bindings.vocabulary import (
     DATABASE_KEYS,
     DEFAULT_PORTS,
@@ -130,6 +131,7 @@ def read_endpoint(match: Match) -> Endpoint:
         facts["servers"] = _servers(where, fields["servers"])
 
     facts.update(read_tls(where, fields, params, facts.get("tls")))
+    _check(where, facts, params)
     endpoint = Endpoint(service.name, kind, params=params, **facts)
     _require(where, endpoint)
     return endpoint
@@ -143,6 +145,7 @@ def _servers(where: Where, value: Any) -> list[str]:
     servers = []
     for item in items:
         host, port = host_entry(where, item, "servers")
+        check_host(where, host, "servers")
         servers.append(join_host_port(host, port or DEFAULT_PORTS[MEMCACHED]))
     return servers
 
@@ -173,8 +176,8 @@ def _uri_facts(where: Where, value: Any, key: str) -> dict[str, Any]:
         host, port_text = split_host_port(hostinfo)
     except ValueError:
         raise where.error(invalid) from None
-    if host:
-        facts["host"] = host.lower()
+    if host:  # percent-decoded, as libpq does (a socket directory, an IPv6 zone)
+        facts["host"] = unquote(host).lower()
     if port_text:  # "host:" means the default port, as in urlsplit
         port = valid_port(port_text)
         if port is None:
@@ -197,6 +200,18 @@ def _uri_facts(where: Where, value: Any, key: str) -> dict[str, Any]:
         facts["tls"] = True
     facts["params"] = params
     return facts
+
+
+def _check(where: Where, facts: dict[str, Any], params: dict[str, str]) -> None:
+    """Refuse control characters and hosts that are more than a host (``validate``)."""
+    if "host" in facts:
+        check_host(where, facts["host"], "host")
+    for attribute in ("username", "password", "database"):
+        if attribute in facts:
+            check_text(where, facts[attribute], attribute)
+    for name, value in params.items():  # PEM text may hold newlines, never a NUL
+        if "\0" in name + value:
+            raise where.error(f"the URI parameter {name!r} contains a NUL character")
 
 
 def _require(where: Where, endpoint: Endpoint) -> None:

@@ -80,8 +80,8 @@ def _read_binding(path: str, name: str, budget: list[int]) -> Service:
         )
     for file in files:
         full = os.path.join(path, file)
-        if file.startswith(".") or not os.path.isfile(full):
-            continue
+        if file.startswith(".") or os.path.isdir(full):
+            continue  # Kubernetes' ..data, or a directory a volume mount left
         data = read_bytes(full, f"{where}: the file {file!r}", budget[0])
         budget[0] -= len(data)
         check_size(MAX_DOCUMENT_BYTES - budget[0], f"All of {SERVICE_BINDING_ROOT}")
