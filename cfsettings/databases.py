@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 
+from cfsettings.bindings.address import libpq_host_port
 from cfsettings.bindings.classify import DATABASE_KINDS, MYSQL, POSTGRESQL, classify_all, matches_of
 from cfsettings.bindings.endpoint import Endpoint, read_endpoint
 from cfsettings.bindings.sources import read_services
@@ -142,13 +143,16 @@ def from_endpoint(
                 options["sslmode"] = "verify-full"
             elif endpoint.tls:
                 options["sslmode"] = "require"
+    host, port = (
+        libpq_host_port(endpoint.hosts) if endpoint.hosts else (endpoint.host, endpoint.port)
+    )
     return {
         "ENGINE": ENGINES[endpoint.kind],
         "NAME": endpoint.database,
         "USER": endpoint.username,
         "PASSWORD": endpoint.password,
-        "HOST": endpoint.host,
-        "PORT": endpoint.port,
+        "HOST": host,
+        "PORT": port,
         **tuning,
         "OPTIONS": merge_options(options, overrides.get(endpoint.kind)),
     }

@@ -28,6 +28,7 @@ from cfsettings.bindings.vocabulary import (
     MEMCACHED,
     MYSQL,
     POSTGRESQL,
+    R2DBC_KEYS,
     REDIS,
     SCHEME_KIND,
     TAGS,
@@ -96,8 +97,8 @@ def uri_schemes(service: Service) -> list[tuple[str, str]]:
         if not isinstance(value, str) or ":" not in value:
             continue
         text = value.strip().lower()
-        if key in JDBC_KEYS or text.startswith("jdbc:"):
-            text = text.removeprefix("jdbc:")
+        for prefix in ("jdbc:", "r2dbc:pool:", "r2dbc:"):
+            text = text.removeprefix(prefix)
         scheme = text.split(":", 1)[0]
         if _is_scheme(scheme):  # else not a URI (``host:port``, or a secret): never echo it
             found.append((key, scheme))
@@ -115,7 +116,7 @@ def _is_scheme(text: str) -> bool:
 
 def _uri_values(credentials: dict[str, Any]) -> Iterable[tuple[str, Any]]:
     lowered = lower_keys(credentials)
-    for key in (*URI_KEYS, *JDBC_KEYS):
+    for key in (*URI_KEYS, *JDBC_KEYS, *R2DBC_KEYS):
         if key in lowered:
             yield key, lowered[key]
     nested = nested_connection(credentials)
@@ -171,7 +172,7 @@ def _by_scheme(service: Service) -> list[tuple[str, str]]:
     for key, scheme in uri_schemes(service):
         kind = SCHEME_KIND.get(scheme)
         if kind is not None:
-            label = "jdbcUrl" if key in JDBC_KEYS else key
+            label = "jdbcUrl" if key in JDBC_KEYS[:2] else key
             found.append((kind, f"URI scheme {scheme!r} in {label!r}"))
     return found
 

@@ -1,15 +1,17 @@
 """Read one service's credentials into an ``Endpoint``: where and how to connect.
 
-Brokers spell the same facts many ways. A discrete field (``host``, ``port``, ...) wins over
-the same fact inside a URI, and the URI fills whatever the fields leave out; ``uri`` beats
-``jdbcUrl``. Keys are compared case-insensitively. Known exceptions, where a broker uses a
-field for something else:
+Brokers spell the same facts many ways; keys are compared case-insensitively. Per fact, a
+discrete field (``host``, ``port``, ``username``...) beats the same fact in a URI, and ``uri``
+beats ``jdbcUrl``, which beats ``r2dbc-url``; a URI fills whatever the fields leave out. The
+database name has its own rule (``dbname``); hosts and ports theirs (``address``); TLS facts
+are in ``tlsfields``, and the checks every value passes in ``validate``. Where the sources
+disagree on a fact that decides the connection, ``Endpoint.notes`` says which was used and why.
+Known exceptions, where a broker uses a field for something else:
 
 - Google Cloud's broker (credentials with ``PrivateKeyData``): ``Name`` is the service
   account, never a database name.
-- Redis and Memcached: ``name``/``database`` are not read; a Redis database index comes
-  only from the URI path.
-- Redis ``tls_port``: TLS on that port, which wins over ``port``.
+- Redis: ``name`` is never read; the database number comes from the URI path, or from a
+  ``database`` entry of a binding directory. Redis ``tls_port`` means TLS on that port.
 - IBM Cloud Databases nest credentials under ``connection.<engine>``: ``composed[0]`` is the
   URI, ``authentication`` holds the user, ``certificate.certificate_base64`` the CA.
 """
@@ -18,33 +20,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, unquote, urlsplit
 
-from cfsettings.bindings.fields import (
-    Where,
-    first,
-    first_key,
-    flatten,
-    host_entry,
-    join_host_port,
-    port_number,
-    split_host_port,
-    text,
-    valid_port,
-)
+from cfsettings.bindings.address import read_address
+from cfsettings.bindings.dbname import read_database
+from cfsettings.bindings.extras import field_params, refuse_sentinel_and_cluster
+from cfsettings.bindings.fields import Where, first, flatten, host_entry, join_host_port, text
 from cfsettings.bindings.tlsfields import read_tls
+from cfsettings.bindings.uris import URI_FIELDS, read_uri
 from cfsettings.bindings.validate import check_host, check_text
 from cfsettings.bindings.vocabulary import (
-    DATABASE_KEYS,
     DEFAULT_PORTS,
-    HOST_KEYS,
     MEMCACHED,
     MYSQL,
     PASSWORD_KEYS,
-    PORT_KEYS,
     POSTGRESQL,
     REDIS,
-    SCHEMES,
     USER_KEYS,
 )
 
@@ -71,6 +61,10 @@ class Endpoint:
     client_cert: str | None = field(default=None, repr=False)
     client_key: str | None = field(default=None, repr=False)
     servers: list[str] = field(default_factory=list)
+    #: Every (host, port) when the binding lists several (PostgreSQL: an HA pair or cluster).
+    hosts: tuple[tuple[str, int], ...] = ()
+    #: Where the credentials disagreed and which source was used, for explain.
+    notes: tuple[str, ...] = ()
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -95,44 +89,63 @@ def read_endpoint(match: Match) -> Endpoint:
     service, kind = match.service, match.kind
     where = Where(service.name, kind)
     fields = flatten(service.credentials)
+    if kind == REDIS:
+        refuse_sentinel_and_cluster(where, fields)
 
-    facts: dict[str, Any] = {}
+    uris = [
+        facts
+        for key, name in URI_FIELDS
+        if key in fields and (facts := read_uri(where, fields[key], name)) is not None
+    ]
     params: dict[str, str] = {}
-    for source in ("jdbcurl", "uri"):  # later sources override earlier ones
-        if source in fields:
-            found = _uri_facts(where, fields[source], source)
-            params.update(found.pop("params", {}))
-            facts.update(found)
+    for uri in uris:
+        params.update(uri.params)
+    params.update(field_params(where, fields))
 
-    host = first(fields, HOST_KEYS)
-    if host is None and isinstance(fields.get("hosts"), list) and fields["hosts"]:
-        host, port = host_entry(where, fields["hosts"][0], "hosts[0]")
-        if port is not None:
-            facts["port"] = port
-    if host is not None:
-        facts["host"] = text(where, host, "host").strip("[]")
-    if kind == REDIS and first(fields, ("tls_port",)) is not None:
-        facts["port"] = port_number(where, fields["tls_port"], "tls_port")
-        facts["tls"] = True
-    elif (port_key := first_key(fields, PORT_KEYS)) is not None:
-        facts["port"] = port_number(where, fields[port_key], port_key)
+    login = {"username": "", "password": ""}
     for keys, attribute in ((USER_KEYS, "username"), (PASSWORD_KEYS, "password")):
+        for uri in uris:
+            found = getattr(uri, attribute)
+            if found is not None:
+                login[attribute] = found
         value = first(fields, keys)
         if value is not None:
-            facts[attribute] = text(where, value, attribute)
-    if kind in (MYSQL, POSTGRESQL):
-        database_keys = DATABASE_KEYS
-        if "privatekeydata" in fields:  # Google's broker: Name is the service account
-            database_keys = tuple(key for key in DATABASE_KEYS if key != "name")
-        database = first(fields, database_keys)
-        if database is not None:
-            facts["database"] = text(where, database, "database")
-    if kind == MEMCACHED and "servers" in fields:
-        facts["servers"] = _servers(where, fields["servers"])
+            login[attribute] = text(where, value, attribute)
 
-    facts.update(read_tls(where, fields, params, facts.get("tls")))
-    _check(where, facts, params)
-    endpoint = Endpoint(service.name, kind, params=params, **facts)
+    address = read_address(where, fields, uris)
+    database, database_notes = read_database(
+        where, fields, uris, login["password"], service.from_directory
+    )
+    servers: list[str] = []
+    if kind == MEMCACHED and "servers" in fields:
+        servers = _servers(where, fields["servers"])
+    elif kind == MEMCACHED and len(address.hosts) > 1:
+        servers = [join_host_port(host, port) for host, port in address.hosts]
+    notes = [*address.notes, *database_notes]
+    if kind == POSTGRESQL and len(address.hosts) > 1:
+        params.setdefault("target_session_attrs", "read-write")
+        notes.append(
+            f"hosts: {len(address.hosts)} hosts, tried in order; target_session_attrs="
+            f"{params['target_session_attrs']} finds the primary"
+        )
+    tls = next((uri.tls for uri in reversed(uris) if uri.tls is not None), None)
+    tls_facts = read_tls(where, fields, params, address.tls or tls)
+    host, port = address.hosts[0] if address.hosts else ("", 0)
+    endpoint = Endpoint(
+        service.name,
+        kind,
+        host=host,
+        port=port,
+        database=database,
+        params=params,
+        servers=servers,
+        hosts=address.hosts if len(address.hosts) > 1 else (),
+        notes=tuple(notes),
+        username=login["username"],
+        password=login["password"],
+        **tls_facts,
+    )
+    _check(where, endpoint)
     _require(where, endpoint)
     return endpoint
 
@@ -150,66 +163,14 @@ def _servers(where: Where, value: Any) -> list[str]:
     return servers
 
 
-def _uri_facts(where: Where, value: Any, key: str) -> dict[str, Any]:
-    """What a ``uri`` or ``jdbcUrl`` says; a ``jdbcUrl`` for another engine says nothing."""
-    field = "jdbcUrl" if key == "jdbcurl" else "uri"
-    given = text(where, value, field).strip()
-    if given.lower().startswith("jdbc:"):
-        given = given[5:]
-    invalid = f"'{field}' is not a valid URI (bad host or port)"
-    try:
-        parts = urlsplit(given)
-    except ValueError:
-        raise where.error(invalid) from None
-    scheme = parts.scheme.lower()
-    if scheme not in SCHEMES[where.kind]:
-        if field == "uri":
-            raise where.error(
-                f"'{field}' has the scheme {scheme!r}, not one of {where.kind}'s"
-                if scheme
-                else f"'{field}' is not a URI (it has no scheme)"
-            )
-        return {}
-    userinfo, at, hostinfo = parts.netloc.rpartition("@")
-    facts: dict[str, Any] = {}
-    try:
-        host, port_text = split_host_port(hostinfo)
-    except ValueError:
-        raise where.error(invalid) from None
-    if host:  # percent-decoded, as libpq does (a socket directory, an IPv6 zone)
-        facts["host"] = unquote(host).lower()
-    if port_text:  # "host:" means the default port, as in urlsplit
-        port = valid_port(port_text)
-        if port is None:
-            raise where.error(invalid)
-        facts["port"] = port
-    if at:
-        username, colon, password = userinfo.partition(":")
-        facts["username"] = unquote(username)
-        if colon:
-            facts["password"] = unquote(password)
-    params = dict(parse_qsl(parts.query, keep_blank_values=True))
-    if field == "jdbcUrl":  # JDBC carries the login in the query string
-        for name, attribute in (("user", "username"), ("password", "password")):
-            if name in params:
-                facts[attribute] = params.pop(name)
-    database = unquote(parts.path.lstrip("/"))
-    if database:
-        facts["database"] = database
-    if scheme == "rediss":
-        facts["tls"] = True
-    facts["params"] = params
-    return facts
-
-
-def _check(where: Where, facts: dict[str, Any], params: dict[str, str]) -> None:
+def _check(where: Where, endpoint: Endpoint) -> None:
     """Refuse control characters and hosts that are more than a host (``validate``)."""
-    if "host" in facts:
-        check_host(where, facts["host"], "host")
+    for host, _ in endpoint.hosts or ((endpoint.host, endpoint.port),):
+        if host:
+            check_host(where, host, "host")
     for attribute in ("username", "password", "database"):
-        if attribute in facts:
-            check_text(where, facts[attribute], attribute)
-    for name, value in params.items():  # PEM text may hold newlines, never a NUL
+        check_text(where, getattr(endpoint, attribute), attribute)
+    for name, value in endpoint.params.items():  # PEM text may hold newlines, never a NUL
         if "\0" in name + value:
             raise where.error(f"the URI parameter {name!r} contains a NUL character")
 

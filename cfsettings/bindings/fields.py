@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cfsettings.bindings.classify import lower_keys, nested_connection
-from cfsettings.bindings.vocabulary import JDBC_KEYS, URI_KEYS, WEB_PREFIXES
+from cfsettings.bindings.vocabulary import JDBC_KEYS, R2DBC_KEYS, URI_KEYS, WEB_PREFIXES
 from cfsettings.errors import improperly_configured
 
 
@@ -29,9 +29,10 @@ class Where:
 def flatten(credentials: dict[str, Any]) -> dict[str, Any]:
     """Lower-case keys, with the nested layouts some brokers use lifted to the top."""
     fields = lower_keys(credentials)
-    for key in JDBC_KEYS:
-        if key in fields:
-            fields.setdefault("jdbcurl", fields[key])
+    for keys, lifted in ((JDBC_KEYS, "jdbcurl"), (R2DBC_KEYS, "r2dbcurl")):
+        for key in keys:
+            if key in fields:
+                fields.setdefault(lifted, fields[key])
     uri_key = next((key for key in URI_KEYS if key in fields and not web_link(fields[key])), None)
     if uri_key is not None:
         fields["uri"] = fields[uri_key]

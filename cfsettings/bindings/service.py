@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+#: The variables bindings come from (``sources`` says which wins).
 VCAP_SERVICES = "VCAP_SERVICES"
+VCAP_SERVICES_FILE_PATH = "VCAP_SERVICES_FILE_PATH"
+SERVICE_BINDING_ROOT = "SERVICE_BINDING_ROOT"
+CNB_BINDINGS = "CNB_BINDINGS"
 
 
 @dataclass(frozen=True)
@@ -28,3 +32,8 @@ class Service:
     @property
     def user_provided(self) -> bool:
         return self.label == "user-provided"
+
+    @property
+    def from_directory(self) -> bool:
+        """Read from a binding directory (one file per entry), not a JSON document."""
+        return self.source in (SERVICE_BINDING_ROOT, CNB_BINDINGS)

@@ -1,13 +1,15 @@
 """Which binding source wins, and ``VCAP_APPLICATION``.
 
-Cloud Foundry delivers bindings in one of three mutually exclusive ways; cfsettings reads the
-first of these that is set (non-empty) and ignores the others, because on the platform only
-one is ever set and a second one on a laptop is a leftover:
+Bindings come in one of four mutually exclusive ways; cfsettings reads the first of these
+that is set (non-empty) and ignores the others, because on a platform only one is ever set
+and a second one on a laptop is a leftover:
 
 1. ``VCAP_SERVICES_FILE_PATH``: a file holding the ``VCAP_SERVICES`` JSON (file-based
    bindings, for bindings too large for an environment variable);
 2. ``VCAP_SERVICES``: the JSON itself;
-3. ``SERVICE_BINDING_ROOT``: a directory with one directory per binding (``k8s``).
+3. ``SERVICE_BINDING_ROOT``: a directory with one directory per binding (``k8s``);
+4. ``CNB_BINDINGS``: the older Cloud Native Buildpacks layout (``metadata/`` and
+   ``secret/`` in each binding directory), last because the specification replaced it.
 
 This module only reads and validates the bindings; deciding what a service *is* belongs to
 ``classify`` and reading its credentials to ``endpoint``.
@@ -29,14 +31,21 @@ from cfsettings.bindings.document import (
     parse_services,
 )
 from cfsettings.bindings.files import read_text_file
-from cfsettings.bindings.k8s import SERVICE_BINDING_ROOT, read_binding_root
-from cfsettings.bindings.service import VCAP_SERVICES, Service
+from cfsettings.bindings.k8s import read_binding_root
+from cfsettings.bindings.service import (
+    CNB_BINDINGS,
+    SERVICE_BINDING_ROOT,
+    VCAP_SERVICES,
+    VCAP_SERVICES_FILE_PATH,
+    Service,
+)
 from cfsettings.errors import improperly_configured
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 __all__ = [
+    "CNB_BINDINGS",
     "MAX_BINDING_FILES",
     "MAX_DEPTH",
     "MAX_DOCUMENT_BYTES",
@@ -57,10 +66,9 @@ __all__ = [
 ]
 
 VCAP_APPLICATION = "VCAP_APPLICATION"
-VCAP_SERVICES_FILE_PATH = "VCAP_SERVICES_FILE_PATH"
 
 #: Where bindings are read from, first to last; the first variable that is set wins.
-SOURCES = (VCAP_SERVICES_FILE_PATH, VCAP_SERVICES, SERVICE_BINDING_ROOT)
+SOURCES = (VCAP_SERVICES_FILE_PATH, VCAP_SERVICES, SERVICE_BINDING_ROOT, CNB_BINDINGS)
 
 
 def binding_source(environ: Mapping[str, str]) -> tuple[str | None, list[str]]:
@@ -82,7 +90,7 @@ def read_services(environ: Mapping[str, str]) -> list[Service]:
         where = f"{VCAP_SERVICES_FILE_PATH} ({value.strip()!r})"
         text = read_text_file(value.strip(), where)
         return parse_services(load_json(text, where), VCAP_SERVICES_FILE_PATH)
-    return read_binding_root(value.strip())
+    return read_binding_root(value.strip(), source)
 
 
 def read_application(environ: Mapping[str, str]) -> dict[str, Any] | None:

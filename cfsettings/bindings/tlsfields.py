@@ -13,11 +13,16 @@ from typing import TYPE_CHECKING, Any
 from cfsettings.bindings.fields import first, text
 from cfsettings.bindings.vocabulary import (
     CA_KEYS,
+    CA_PARAMETERS,
     CLIENT_CERT_KEYS,
     CLIENT_KEY_KEYS,
+    FALSE_WORDS,
+    SSLMODE_KEYS,
     TLS_FLAG_KEYS,
     TLS_OFF,
     TLS_ON,
+    TRUE_WORDS,
+    VERIFYING_MODES,
 )
 
 if TYPE_CHECKING:
@@ -29,8 +34,10 @@ def read_tls(
 ) -> dict[str, Any]:
     """``tls``, ``ca``, ``client_cert`` and ``client_key`` for an ``Endpoint``.
 
-    ``tls`` is what the URI's scheme said (``rediss``) or ``None``; the query parameters, then
-    a flag field, then a CA override it in that order.
+    ``tls`` is what the address said (``rediss``, Redis ``tls_port``) or ``None``; the query
+    parameters, then a flag field, then a CA override it in that order. A CA comes from a CA
+    field, else a JDBC URL's ``serverSslCert``, else, when the TLS mode verifies the server
+    (``verify-full``, ``VERIFY_IDENTITY``...), from the system's trust store.
     """
     lowered = {key.lower(): value.lower() for key, value in params.items()}
     for key, values in TLS_OFF.items():
@@ -39,22 +46,63 @@ def read_tls(
     for key, values in TLS_ON.items():
         if lowered.get(key) in values:
             tls = True
-    flag = first(fields, TLS_FLAG_KEYS)
-    if isinstance(flag, bool) or (isinstance(flag, str) and flag.lower() in ("true", "false")):
-        tls = flag is True or str(flag).lower() == "true"
+    flag = _flag(first(fields, TLS_FLAG_KEYS))
+    if flag is not None:
+        tls = flag
     facts: dict[str, Any] = {}
-    ca = first(fields, CA_KEYS)
+    ca: Any = first(fields, CA_KEYS)
+    what = "CA certificate"
     if ca is None and "ca_certificate_base64" in fields:
         ca = from_base64(where, fields["ca_certificate_base64"], "certificate_base64")
+    if ca is None:
+        parameter = next((k for k in params if k.lower() in CA_PARAMETERS), None)
+        if parameter is not None:
+            ca, what = params[parameter], f"CA certificate in {parameter!r}"
     if ca is not None:
-        facts["ca"] = pem_or_path(where, ca, "CA certificate")
+        facts["ca"] = pem_or_path(where, ca, what)
         tls = True
+    elif "sslrootcert" not in lowered and any(
+        lowered.get(key) in VERIFYING_MODES for key in SSLMODE_KEYS
+    ):
+        facts["ca"] = system_ca_file(where)
     for keys, attribute in ((CLIENT_CERT_KEYS, "client_cert"), (CLIENT_KEY_KEYS, "client_key")):
         value = first(fields, keys)
         if value is not None:
             facts[attribute] = pem_or_path(where, value, attribute.replace("_", " "))
     facts["tls"] = tls
     return facts
+
+
+def _flag(value: Any) -> bool | None:
+    """A yes/no field: a JSON boolean, 0/1, or a word such as ``"yes"`` or ``"off"``."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower() if isinstance(value, (str, int)) else ""
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    return None
+
+
+def system_ca_file(where: Where) -> str:
+    """The system's CA bundle, for a TLS mode that verifies the server without a bound CA.
+
+    A file rather than libpq's ``sslrootcert=system``: that needs libpq 16 or later, means
+    nothing to mysqlclient, and psycopg's binary wheel looks for the store in its own OpenSSL
+    directory (``/usr/lib/psycopg-openssl``), which does not exist on the system. Python's
+    ``ssl`` names the system's bundle (``SSL_CERT_FILE`` first), and every driver reads a file.
+    """
+    import ssl
+
+    cafile = ssl.get_default_verify_paths().cafile
+    if cafile is None:
+        raise where.error(
+            "the TLS mode verifies the server's certificate, but the binding has no CA "
+            "certificate and this system has no CA bundle (set SSL_CERT_FILE, or bind the CA "
+            "as sslrootcert)"
+        )
+    return cafile
 
 
 def pem_or_path(where: Where, value: Any, what: str) -> str:

@@ -56,22 +56,37 @@ URI_KEYS: tuple[str, ...] = (
         for suffix in ("uri", "url")
     ),
 )
-JDBC_KEYS = ("jdbcurl", "jdbc_url")
+#: ``jdbc-url``/``r2dbc-url`` are the Kubernetes binding entries (spring-cloud-bindings).
+JDBC_KEYS = ("jdbcurl", "jdbc_url", "jdbc-url")
+R2DBC_KEYS = ("r2dbc-url", "r2dbcurl", "r2dbc_url")
 
 HOST_KEYS = ("host", "hostname", "db_host", "endpoint_address")
 PORT_KEYS = ("port", "db_port")
 USER_KEYS = ("username", "user", "uid", "db_user", "db_username", "master_username")
 PASSWORD_KEYS = ("password", "pw", "db_password", "master_password")
-DATABASE_KEYS: tuple[str, ...] = ("database", "dbname", "db_name", "database_name", "name", "db")
+#: Keys that can only mean the database name: they beat a URI's path (``dbname``).
+EXPLICIT_DATABASE_KEYS = ("database", "dbname", "db_name", "database_name", "db")
+#: ``name`` is ambiguous: several brokers put the instance or deployment name there.
+AMBIGUOUS_DATABASE_KEYS = ("name",)
+DATABASE_KEYS: tuple[str, ...] = (*EXPLICIT_DATABASE_KEYS, *AMBIGUOUS_DATABASE_KEYS)
 
 CA_KEYS = ("ca_certificate", "ca_cert", "cacert", "cacrt", "sslrootcert", "ssl_ca", "tls_ca")
 CLIENT_CERT_KEYS = ("clientcert", "client_cert", "sslcert", "ssl_cert")
 CLIENT_KEY_KEYS = ("clientkey", "client_key", "sslkey", "ssl_key")
 TLS_FLAG_KEYS = ("sslrequired", "ssl_required", "ssl", "tls")
+#: Spellings of a yes/no flag (``"ssl": "yes"``), as brokers and YAML write them.
+TRUE_WORDS = ("true", "yes", "on", "1", "y", "t", "enabled", "required")
+FALSE_WORDS = ("false", "no", "off", "0", "n", "f", "disabled")
+#: Fields that are TLS modes (Kubernetes binding entries), read as URI parameters would be.
+SSLMODE_KEYS = ("sslmode", "ssl-mode", "ssl_mode")
+#: A CA bundle named in a JDBC URL (MariaDB Connector/J; p-mysql puts the system bundle there).
+CA_PARAMETERS = ("serversslcert",)
+#: TLS modes that verify the server's certificate: without a bound CA, the system's is used.
+VERIFYING_MODES = ("verify-ca", "verify-full", "verify_ca", "verify_identity")
 
 #: URI query parameters (and their values) that demand TLS, from libpq, MySQL and JDBC.
 TLS_ON: dict[str, tuple[str, ...]] = {
-    "sslmode": ("require", "verify-ca", "verify-full"),
+    "sslmode": ("require", "verify-ca", "verify-full", "required", "verify_ca", "verify_identity"),
     "ssl-mode": ("required", "verify_ca", "verify_identity"),
     "ssl_mode": ("required", "verify_ca", "verify_identity"),
     "usessl": ("true",),
@@ -79,7 +94,7 @@ TLS_ON: dict[str, tuple[str, ...]] = {
     "ssl": ("true", "1"),
 }
 TLS_OFF: dict[str, tuple[str, ...]] = {
-    "sslmode": ("disable",),
+    "sslmode": ("disable", "disabled"),
     "ssl-mode": ("disabled",),
     "ssl_mode": ("disabled",),
     "usessl": ("false",),

@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from cfsettings import caches, databases
 from cfsettings.bindings.k8s import CF_BINDING_METADATA
 from cfsettings.bindings.sources import (
+    CNB_BINDINGS,
     MAX_BINDING_FILES,
     MAX_DOCUMENT_BYTES,
     SERVICE_BINDING_ROOT,
@@ -83,10 +84,17 @@ def settings_of(environ: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]
 # --- precedence ------------------------------------------------------------------------------
 
 
-def test_precedence_is_file_then_variable_then_binding_root():
-    assert SOURCES == (VCAP_SERVICES_FILE_PATH, VCAP_SERVICES, SERVICE_BINDING_ROOT)
+def test_precedence_is_file_then_variable_then_binding_root_then_cnb():
+    assert SOURCES == (VCAP_SERVICES_FILE_PATH, VCAP_SERVICES, SERVICE_BINDING_ROOT, CNB_BINDINGS)
     every = {name: "x" for name in SOURCES}
-    assert binding_source(every) == (VCAP_SERVICES_FILE_PATH, [VCAP_SERVICES, SERVICE_BINDING_ROOT])
+    assert binding_source(every) == (
+        VCAP_SERVICES_FILE_PATH,
+        [VCAP_SERVICES, SERVICE_BINDING_ROOT, CNB_BINDINGS],
+    )
+    assert binding_source({CNB_BINDINGS: "/c", SERVICE_BINDING_ROOT: "/b"}) == (
+        SERVICE_BINDING_ROOT,
+        [CNB_BINDINGS],
+    )
     assert binding_source({VCAP_SERVICES: "{}", SERVICE_BINDING_ROOT: "/b"}) == (
         VCAP_SERVICES,
         [SERVICE_BINDING_ROOT],
