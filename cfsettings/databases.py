@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import os
 
-from cfsettings.bindings.address import libpq_host_port
 from cfsettings.bindings.classify import DATABASE_KINDS, MYSQL, POSTGRESQL, classify_all, matches_of
 from cfsettings.bindings.endpoint import Endpoint, read_endpoint
 from cfsettings.bindings.sources import read_services
+from cfsettings.bindings.target import libpq_host_port
 from cfsettings.bindings.tls import CERT_DIR_VARIABLE, is_pem, write_pem
 from cfsettings.defaults import bound_aliases
 from cfsettings.errors import improperly_configured

@@ -59,9 +59,12 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class Match:
-    """A service recognised as ``kind``, and the rule that decided it (for explain)."""
+    """A service recognised as ``kind``, and the rule that decided it (for explain).
+
+    Compared by identity, as each service is classified once (``eq=False`` also spares a
+    worker generating the methods at import)."""
 
     service: Service
     kind: str
@@ -71,7 +74,7 @@ class Match:
         return f"Match(service={self.service.name!r}, kind={self.kind!r}, rule={self.rule!r})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class Ignored:
     """A service that is none of the kinds cfsettings configures, and why."""
 

@@ -3,8 +3,8 @@
 Brokers spell the same facts many ways; keys are compared case-insensitively. Per fact, a
 discrete field (``host``, ``port``, ``username``...) beats the same fact in a URI, and ``uri``
 beats ``jdbcUrl``, which beats ``r2dbc-url``; a URI fills whatever the fields leave out. The
-database name has its own rule (``dbname``); hosts and ports theirs (``address``); TLS facts
-are in ``tlsfields``, and the checks every value passes in ``validate``. Where the sources
+database name, hosts and ports have their own rules (``target``); TLS facts
+are in ``tlsfields``, and the checks every value passes in ``fields``. Where the sources
 disagree on a fact that decides the connection, ``Endpoint.notes`` says which was used and why.
 Known exceptions, where a broker uses a field for something else:
 
@@ -21,13 +21,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cfsettings.bindings.address import read_address
-from cfsettings.bindings.dbname import read_database
-from cfsettings.bindings.extras import field_params, refuse_sentinel_and_cluster
-from cfsettings.bindings.fields import Where, first, flatten, host_entry, join_host_port, text
+from cfsettings.bindings.fields import (
+    Where,
+    check_host,
+    check_text,
+    first,
+    flatten,
+    host_entry,
+    join_host_port,
+    text,
+)
+from cfsettings.bindings.target import read_address, read_database, refuse_sentinel_and_cluster
 from cfsettings.bindings.tlsfields import read_tls
-from cfsettings.bindings.uris import URI_FIELDS, read_uri
-from cfsettings.bindings.validate import check_host, check_text
+from cfsettings.bindings.uris import URI_FIELDS, field_params, read_uri
 from cfsettings.bindings.vocabulary import (
     DEFAULT_PORTS,
     MEMCACHED,
@@ -44,9 +50,11 @@ if TYPE_CHECKING:
 __all__ = ["Endpoint", "join_host_port", "read_endpoint"]
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class Endpoint:
-    """Connection facts for one service. ``repr`` hides the password and certificates."""
+    """Connection facts for one service. ``repr`` hides the password and certificates.
+
+    Compared by identity: one endpoint is read per service."""
 
     service: str
     kind: str
@@ -65,8 +73,6 @@ class Endpoint:
     hosts: tuple[tuple[str, int], ...] = ()
     #: Where the credentials disagreed and which source was used, for explain.
     notes: tuple[str, ...] = ()
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         if not self.port:

@@ -30,8 +30,6 @@ from cfsettings.bindings.document import (
     nested_deeper_than,
     parse_services,
 )
-from cfsettings.bindings.files import read_text_file
-from cfsettings.bindings.k8s import read_binding_root
 from cfsettings.bindings.service import (
     CNB_BINDINGS,
     SERVICE_BINDING_ROOT,
@@ -90,7 +88,16 @@ def read_services(environ: Mapping[str, str]) -> list[Service]:
         where = f"{VCAP_SERVICES_FILE_PATH} ({value.strip()!r})"
         text = read_text_file(value.strip(), where)
         return parse_services(load_json(text, where), VCAP_SERVICES_FILE_PATH)
+    from cfsettings.bindings.k8s import read_binding_root  # only when bindings are directories
+
     return read_binding_root(value.strip(), source)
+
+
+def read_text_file(path: str, where: str) -> str:
+    """A binding document's text (``files.read_text_file``), loaded only when it is needed."""
+    from cfsettings.bindings import files
+
+    return files.read_text_file(path, where)
 
 
 def read_application(environ: Mapping[str, str]) -> dict[str, Any] | None:

@@ -1,19 +1,23 @@
-"""What a connection URI says: ``uri``, ``jdbcUrl`` (``jdbc-url``) and ``r2dbc-url``.
+"""What a connection URI says (``uri``, ``jdbcUrl``/``jdbc-url``, ``r2dbc-url``), and the
+fields that stand for its query parameters.
 
 Parsed with ``urllib.parse``, except the authority: a PostgreSQL URI may list several hosts
 (``postgres://u:p@h1:5432,h2:5432/db``, as libpq takes it), which ``urlsplit`` cannot port.
 Query values are decoded once; a JDBC URL and a PostgreSQL URI may carry the login in the
 query (``?user=...&password=...``), which then wins over the userinfo, as in libpq.
+
+Kubernetes binding entries give some parameters as fields (spring-cloud-bindings reads
+``sslmode``, ``options`` and ``client-name``): ``field_params`` turns them into parameters,
+and a field beats the same parameter in a URI's query.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from cfsettings.bindings.fields import split_host_port, text, valid_port
-from cfsettings.bindings.vocabulary import POSTGRESQL, SCHEMES
+from cfsettings.bindings.fields import first_key, split_host_port, text, valid_port
+from cfsettings.bindings.vocabulary import POSTGRESQL, REDIS, SCHEMES, SSLMODE_KEYS
 
 if TYPE_CHECKING:
     from cfsettings.bindings.fields import Where
@@ -24,17 +28,19 @@ URI_FIELDS = (("r2dbcurl", "r2dbc-url"), ("jdbcurl", "jdbcUrl"), ("uri", "uri"))
 _PREFIXES = ("jdbc:", "r2dbc:pool:", "r2dbc:")
 
 
-@dataclass(frozen=True)
-class UriFacts:
-    """One URI's facts; ``None`` where the URI does not say."""
+class UriFacts(NamedTuple):
+    """One URI's facts; ``None`` where the URI does not say. ``repr`` hides the login."""
 
     source: str
-    addresses: tuple[tuple[str, int | None], ...] = ()
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    database: str | None = None
-    params: dict[str, str] = field(default_factory=dict)
-    tls: bool | None = None
+    addresses: tuple[tuple[str, int | None], ...]
+    username: str | None
+    password: str | None
+    database: str | None
+    params: dict[str, str]
+    tls: bool | None
+
+    def __repr__(self) -> str:
+        return f"UriFacts(source={self.source!r}, addresses={self.addresses!r})"
 
     @property
     def port(self) -> int | None:
@@ -99,3 +105,44 @@ def _address(where: Where, entry: str, invalid: str) -> tuple[str, int | None]:
     if port is None:
         raise where.error(invalid)
     return unquote(host).lower(), port
+
+
+def field_params(where: Where, fields: dict[str, Any]) -> dict[str, str]:
+    """Parameters given as fields, under the names the URI query would use."""
+    params: dict[str, str] = {}
+    key = first_key(fields, SSLMODE_KEYS)
+    if key is not None:
+        params[key] = text(where, fields[key], key).strip()
+    if where.kind == POSTGRESQL and isinstance(fields.get("options"), str) and fields["options"]:
+        params["options"] = libpq_options(where, fields["options"])
+    key = first_key(fields, ("client-name", "client_name")) if where.kind == REDIS else None
+    if key is not None:
+        params["client_name"] = text(where, fields[key], key)
+    return params
+
+
+def libpq_options(where: Where, value: str) -> str:
+    """A binding's ``options`` as libpq's ``options`` (command-line switches for the server).
+
+    Already in libpq's form (``-c search_path=app``) it is used as it is. Otherwise it is a
+    list joined by ``&``: ``name=value`` becomes ``-c name=value``, and an entry starting with
+    ``--`` (CockroachDB's ``--cluster=<routing-id>``) is passed as it is. Spaces in a value are
+    escaped for libpq. Anything else is refused rather than dropped.
+    """
+    if value.lstrip().startswith("-") and "&" not in value:
+        return value.strip()
+    switches = []
+    for entry in value.split("&"):
+        if entry.startswith("--"):
+            switches.append(_escape(entry))
+        elif "=" in entry and entry.partition("=")[0].strip():
+            switches.append(f"-c {_escape(entry)}")
+        else:
+            raise where.error(
+                f"'options' holds {entry!r}, which is neither name=value nor a --switch"
+            )
+    return " ".join(switches)
+
+
+def _escape(entry: str) -> str:
+    return entry.replace("\\", "\\\\").replace(" ", "\\ ")

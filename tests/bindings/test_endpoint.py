@@ -643,3 +643,13 @@ def test_endpoint_defaults():
         None,
         [],
     )
+
+
+def test_records_are_frozen():
+    import dataclasses
+
+    endpoint = read({"host": "h", "name": "d"})
+    match = Match(Service("svc", "up", [], {}), "postgresql", "test")
+    for record, attribute in ((endpoint, "host"), (match, "kind"), (match.service, "name")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(record, attribute, "x")

@@ -6,10 +6,10 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from cfsettings import caches, databases
-from cfsettings.bindings.address import libpq_host_port
 from cfsettings.bindings.classify import Match
 from cfsettings.bindings.endpoint import read_endpoint
 from cfsettings.bindings.service import Service
+from cfsettings.bindings.target import libpq_host_port
 from tests.fixtures import assert_no_secret, env, peer, peer_password, vcap
 
 
@@ -117,3 +117,13 @@ def test_redis_host_list_is_refused():
 def test_memcached_host_list_becomes_servers():
     result = caches(environ=env("mc", {"hosts": ["a", "b:11212"]}, tags=["memcached"]))
     assert result["default"]["LOCATION"] == ["a:11211", "b:11212"]
+
+
+def test_uri_facts_repr_hides_the_login():
+    from cfsettings.bindings.fields import Where
+    from cfsettings.bindings.uris import read_uri
+    from tests.fixtures import HOSTILE_QUOTED
+
+    facts = read_uri(Where("s", "postgresql"), f"postgres://u:{HOSTILE_QUOTED}@h/d", "uri")
+    assert repr(facts) == "UriFacts(source='uri', addresses=(('h', None),))"
+    assert_no_secret(repr(facts))
