@@ -106,7 +106,7 @@ def read_endpoint(match: Match) -> Endpoint:
     params: dict[str, str] = {}
     for uri in uris:
         params.update(uri.params)
-    params.update(field_params(where, fields))
+    params.update(field_params(where, fields, service.from_directory))
 
     login = {"username": "", "password": ""}
     for keys, attribute in ((USER_KEYS, "username"), (PASSWORD_KEYS, "password")):

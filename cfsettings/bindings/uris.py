@@ -107,14 +107,19 @@ def _address(where: Where, entry: str, invalid: str) -> tuple[str, int | None]:
     return unquote(host).lower(), port
 
 
-def field_params(where: Where, fields: dict[str, Any]) -> dict[str, str]:
-    """Parameters given as fields, under the names the URI query would use."""
+def field_params(where: Where, fields: dict[str, Any], directory: bool) -> dict[str, str]:
+    """Parameters given as fields, under the names the URI query would use.
+
+    ``options`` only in binding directories, where spring-cloud-bindings defines its form: in
+    a ``VCAP_SERVICES`` document a broker's ``options`` may mean anything.
+    """
     params: dict[str, str] = {}
     key = first_key(fields, SSLMODE_KEYS)
     if key is not None:
         params[key] = text(where, fields[key], key).strip()
-    if where.kind == POSTGRESQL and isinstance(fields.get("options"), str) and fields["options"]:
-        params["options"] = libpq_options(where, fields["options"])
+    options = fields.get("options") if directory and where.kind == POSTGRESQL else None
+    if isinstance(options, str) and options:
+        params["options"] = libpq_options(where, options)
     key = first_key(fields, ("client-name", "client_name")) if where.kind == REDIS else None
     if key is not None:
         params["client_name"] = text(where, fields[key], key)

@@ -90,6 +90,14 @@ def test_a_file_name_that_is_not_there_is_an_unusable_certificate(tmp_path):
         databases(environ=bound(tmp_path, None, files=files))
 
 
+def test_options_are_read_only_from_binding_directories():
+    from tests.fixtures import env
+
+    credentials = {"host": "h", "dbname": "d", "options": "whatever&the broker=means"}
+    entry = databases(environ=env("pg", credentials, tags=["postgresql"]))["default"]
+    assert entry["OPTIONS"] == {}
+
+
 def test_options_in_libpq_form_pass_as_they_are(tmp_path):
     files = {**peer("k8s-postgresql-require"), "options": "-c search_path=app"}
     entry = databases(environ=bound(tmp_path, None, files=files))["db"]
