@@ -137,7 +137,6 @@ def libpq_host_port(hosts: tuple[tuple[str, int], ...]) -> tuple[str, int | str]
 _WHY = {
     "explicit": "an explicit database key beats a URI's path and 'name'",
     "uri": "a URI's path beats 'name', which brokers also use for the instance name",
-    "name": "",
 }
 
 
