@@ -88,10 +88,11 @@ def _flag(value: Any) -> bool | None:
 def system_ca_file(where: Where) -> str:
     """The system's CA bundle, for a TLS mode that verifies the server without a bound CA.
 
-    A file rather than libpq's ``sslrootcert=system``: that needs libpq 16 or later, means
-    nothing to mysqlclient, and psycopg's binary wheel looks for the store in its own OpenSSL
-    directory (``/usr/lib/psycopg-openssl``), which does not exist on the system. Python's
-    ``ssl`` names the system's bundle (``SSL_CERT_FILE`` first), and every driver reads a file.
+    A file rather than libpq's ``sslrootcert=system``: that needs libpq 16 or later (psycopg's
+    binary wheel bundles 18, but psycopg built against Debian 12's libpq, or psycopg2, gets
+    15, which reads ``system`` as a file name and fails) and means nothing to mysqlclient.
+    Python's ``ssl`` names the system's bundle (``SSL_CERT_FILE`` first), the same file
+    libpq 18 opens for ``system`` here, and every driver reads a file.
     """
     import ssl
 
