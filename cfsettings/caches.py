@@ -89,6 +89,8 @@ def from_endpoint(
             )
         options: dict[str, Any] = dict(REDIS_DEFAULT_OPTIONS)
         options.update(_login(endpoint.username, endpoint.password))
+        if "client_name" in endpoint.params:  # a binding directory's client-name entry
+            options["client_name"] = endpoint.params["client_name"]
         if endpoint.ca:
             options["ssl_ca_certs"] = (
                 endpoint.ca if os.path.isabs(endpoint.ca) else write_pem(endpoint.ca, cert_dir)

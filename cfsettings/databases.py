@@ -10,6 +10,7 @@ import os
 from cfsettings.bindings.classify import DATABASE_KINDS, MYSQL, POSTGRESQL, classify_all, matches_of
 from cfsettings.bindings.endpoint import Endpoint, read_endpoint
 from cfsettings.bindings.sources import read_services
+from cfsettings.bindings.target import libpq_host_port
 from cfsettings.bindings.tls import CERT_DIR_VARIABLE, is_pem, write_pem
 from cfsettings.connections import Connecting
 from cfsettings.defaults import bound_aliases
@@ -163,13 +164,16 @@ def from_endpoint(
                 options["sslmode"] = "verify-full"
             elif endpoint.tls:
                 options["sslmode"] = "require"
+    host, port = (
+        libpq_host_port(endpoint.hosts) if endpoint.hosts else (endpoint.host, endpoint.port)
+    )
     entry: dict[str, Any] = {
         "ENGINE": ENGINES[endpoint.kind],
         "NAME": endpoint.database,
         "USER": endpoint.username,
         "PASSWORD": endpoint.password,
-        "HOST": endpoint.host,
-        "PORT": endpoint.port,
+        "HOST": host,
+        "PORT": port,
         **tuning,
     }
     plan.apply(entry, options)  # poolers, ASGI, the stated limit: cfsettings.connections

@@ -71,10 +71,10 @@ def test_a_transaction_pooler_disables_server_side_cursors(uri, reason, monkeypa
 
 
 def _parts(uri: str) -> dict[str, object]:
-    from cfsettings.bindings.uri import query_pairs, split
+    from urllib.parse import parse_qsl, urlsplit
 
-    parts = split(uri)
-    return {"host": parts.hostname, "port": parts.port, "params": query_pairs(parts.query)}
+    parts = urlsplit(uri)
+    return {"host": parts.hostname, "port": parts.port, "params": dict(parse_qsl(parts.query))}
 
 
 @pytest.mark.parametrize(

@@ -16,85 +16,70 @@ several rules recognise still yields one database or cache.
 
 from __future__ import annotations
 
-from cfsettings.bindings.sources import Service
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cfsettings.bindings.service import Service
+from cfsettings.bindings.vocabulary import (
+    CACHE_KINDS,
+    DATABASE_KINDS,
+    JDBC_KEYS,
+    LABEL_PARTS,
+    MEMCACHED,
+    MYSQL,
+    POSTGRESQL,
+    R2DBC_KEYS,
+    REDIS,
+    SCHEME_KIND,
+    TAGS,
+    URI_KEYS,
+    WEB_SCHEMES,
+)
 from cfsettings.errors import improperly_configured
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from typing import Any
 
-MYSQL = "mysql"
-POSTGRESQL = "postgresql"
-REDIS = "redis"
-MEMCACHED = "memcached"
-
-DATABASE_KINDS = (MYSQL, POSTGRESQL)
-CACHE_KINDS = (REDIS, MEMCACHED)
-
-TAGS: dict[str, tuple[str, ...]] = {
-    MYSQL: ("mysql", "mariadb"),
-    POSTGRESQL: ("postgres", "postgresql"),
-    REDIS: ("redis",),
-    MEMCACHED: ("memcache", "memcached"),
-}
-LABEL_PARTS: dict[str, tuple[str, ...]] = {
-    MYSQL: ("mysql", "mariadb", "cleardb"),
-    POSTGRESQL: ("postgres", "elephantsql"),
-    REDIS: ("redis",),
-    MEMCACHED: ("memcache", "memcachier"),  # "memcache" also covers memcachedcloud
-}
-SCHEMES: dict[str, tuple[str, ...]] = {
-    MYSQL: ("mysql", "mysql2", "mariadb"),
-    POSTGRESQL: ("postgres", "postgresql", "pgsql"),
-    REDIS: ("redis", "rediss"),
-    MEMCACHED: ("memcache", "memcached"),
-}
-JDBC_PREFIXES: dict[str, tuple[str, ...]] = {
-    MYSQL: ("jdbc:mysql:", "jdbc:mariadb:"),
-    POSTGRESQL: ("jdbc:postgresql:",),
-}
-#: Schemes of links that brokers add beside the connection URI (dashboards, consoles).
-WEB_SCHEMES = ("http", "https")
-SCHEME_KIND = {scheme: kind for kind, schemes in SCHEMES.items() for scheme in schemes}
-
-#: Credential keys holding a URI, compared case-insensitively: ``uri``, ``url`` and every
-#: ``<scheme>uri`` / ``<scheme>url`` / ``<scheme>_uri`` / ``<scheme>_url``.
-URI_KEYS: tuple[str, ...] = (
-    "uri",
-    "url",
-    *tuple(
-        f"{scheme}{sep}{suffix}"
-        for scheme in SCHEME_KIND
-        for sep in ("", "_")
-        for suffix in ("uri", "url")
-    ),
-)
-JDBC_KEYS = ("jdbcurl", "jdbc_url")
+#: The kinds are defined in ``vocabulary``; importers of this module may keep using them here.
+__all__ = [
+    "CACHE_KINDS",
+    "DATABASE_KINDS",
+    "MEMCACHED",
+    "MYSQL",
+    "POSTGRESQL",
+    "REDIS",
+    "Ignored",
+    "Match",
+    "classify",
+    "classify_all",
+    "lower_keys",
+    "matches_of",
+    "nested_connection",
+    "uri_schemes",
+]
 
 
+@dataclass(frozen=True, repr=False, eq=False)
 class Match:
-    """A service recognised as ``kind``, and the rule that decided it (for explain)."""
+    """A service recognised as ``kind``, and the rule that decided it (for explain).
 
-    __slots__ = ("kind", "rule", "service")
+    Compared by identity, as each service is classified once (``eq=False`` also spares a
+    worker generating the methods at import)."""
 
-    def __init__(self, service: Service, kind: str, rule: str) -> None:
-        self.service = service
-        self.kind = kind
-        self.rule = rule
+    service: Service
+    kind: str
+    rule: str
 
     def __repr__(self) -> str:
         return f"Match(service={self.service.name!r}, kind={self.kind!r}, rule={self.rule!r})"
 
 
+@dataclass(frozen=True, repr=False, eq=False)
 class Ignored:
     """A service that is none of the kinds cfsettings configures, and why."""
 
-    __slots__ = ("reason", "service")
-
-    def __init__(self, service: Service, reason: str) -> None:
-        self.service = service
-        self.reason = reason
+    service: Service
+    reason: str
 
     def __repr__(self) -> str:
         return f"Ignored(service={self.service.name!r}, reason={self.reason!r})"
@@ -115,8 +100,8 @@ def uri_schemes(service: Service) -> list[tuple[str, str]]:
         if not isinstance(value, str) or ":" not in value:
             continue
         text = value.strip().lower()
-        if key in JDBC_KEYS or text.startswith("jdbc:"):
-            text = text.removeprefix("jdbc:")
+        for prefix in ("jdbc:", "r2dbc:pool:", "r2dbc:"):
+            text = text.removeprefix(prefix)
         scheme = text.split(":", 1)[0]
         if _is_scheme(scheme):  # else not a URI (``host:port``, or a secret): never echo it
             found.append((key, scheme))
@@ -134,7 +119,7 @@ def _is_scheme(text: str) -> bool:
 
 def _uri_values(credentials: dict[str, Any]) -> Iterable[tuple[str, Any]]:
     lowered = lower_keys(credentials)
-    for key in (*URI_KEYS, *JDBC_KEYS):
+    for key in (*URI_KEYS, *JDBC_KEYS, *R2DBC_KEYS):
         if key in lowered:
             yield key, lowered[key]
     nested = nested_connection(credentials)
@@ -190,7 +175,7 @@ def _by_scheme(service: Service) -> list[tuple[str, str]]:
     for key, scheme in uri_schemes(service):
         kind = SCHEME_KIND.get(scheme)
         if kind is not None:
-            label = "jdbcUrl" if key in JDBC_KEYS else key
+            label = "jdbcUrl" if key in JDBC_KEYS[:2] else key
             found.append((kind, f"URI scheme {scheme!r} in {label!r}"))
     return found
 

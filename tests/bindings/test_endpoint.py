@@ -190,7 +190,7 @@ def test_bad_db_port_names_that_field():
     assert message == "Service 'svc' (postgresql): 'db_port' is not a port number."
 
 
-@pytest.mark.parametrize("port", ["port", "99999", "0", "-5"])
+@pytest.mark.parametrize("port", ["port", "99999", "65536", "0", "-5", "\u00b2", "٣٣٠٦", "5432.0"])
 def test_bad_port_in_the_uri(port):
     message = error({"uri": f"postgres://u:{HOSTILE_QUOTED}@h:{port}/d"})
     assert message == "Service 'svc' (postgresql): 'uri' is not a valid URI (bad host or port)."
@@ -236,6 +236,43 @@ def test_bad_hosts(hosts, field):
 
 def test_hosts_entry_without_a_name_is_no_host():
     assert "no host" in error({"hosts": [{"port": 1}], "name": "d"})
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "postgres://u@[::1/d",
+        "postgres://u@::1]/d",
+        "postgres://u@[not-an-address]/d",
+        "postgres://u@x[::1]/d",
+        "postgres://u@[::1]x/d",
+    ],
+)
+def test_bad_brackets_in_the_uri(uri):
+    message = error({"uri": uri})
+    assert message == "Service 'svc' (postgresql): 'uri' is not a valid URI (bad host or port)."
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("postgres://u@Cache.Example.COM/d", ("cache.example.com", 5432, "u", "", "d")),
+        ("postgres://u@h:/d", ("h", 5432, "u", "", "d")),
+        ("postgres://u@[2001:DB8::1]:/d", ("2001:db8::1", 5432, "u", "", "d")),
+        ("postgres://u:p:q@h@i:1/d", ("i", 1, "u", "p:q@h", "d")),
+        ("postgres://:pw@h/d", ("h", 5432, "", "pw", "d")),
+        ("  \tpostgres://h\n/d?x#frag  ", ("h", 5432, "", "", "d")),
+    ],
+)
+def test_uri_parts(uri, expected):
+    endpoint = read({"uri": uri})
+    got = (endpoint.host, endpoint.port, endpoint.username, endpoint.password, endpoint.database)
+    assert got == expected
+
+
+def test_uri_query_pairs_keep_blanks_and_decode_once():
+    endpoint = read({"uri": "postgres://h/d?a=1&b=&c&&d=x+y%20z&e=%2541&a=2"})
+    assert endpoint.params == {"a": "2", "b": "", "c": "", "d": "x y z", "e": "%41"}
 
 
 # --- percent-decoding and hostile passwords --------------------------------------------------
@@ -330,8 +367,8 @@ def test_bad_tls_port():
 
 
 def test_memcached_servers_need_no_host():
-    endpoint = read({"servers": "a:1,b", "username": "u", "password": "p"}, "memcached")
-    assert endpoint.servers == ["a:1", "b:11211"]
+    endpoint = read({"servers": "a:1,b [::1]", "username": "u", "password": "p"}, "memcached")
+    assert endpoint.servers == ["a:1", "b:11211", "[::1]:11211"]
     assert (endpoint.host, endpoint.username, endpoint.password) == ("", "u", "p")
 
 
@@ -342,6 +379,7 @@ def test_memcached_servers_need_no_host():
         (11211, "'servers' must be a list or a string"),
         ([["a"]], "'servers' must be a string"),
         (["a:b"], "'servers' is not a port number"),
+        (["[::1"], "'servers' is not a host or host:port"),
     ],
 )
 def test_bad_memcached_servers(servers, problem):
@@ -377,7 +415,16 @@ def test_memcached_empty_servers_fall_back_to_host():
         ("", {"ssl_required": "TRUE"}, True),
         ("", {"ssl": False}, False),
         ("", {"tls": "false"}, False),
-        ("", {"tls": "yes"}, None),
+        ("", {"tls": "yes"}, True),
+        ("", {"ssl": "on"}, True),
+        ("", {"ssl": "1"}, True),
+        ("", {"ssl": 1}, True),
+        ("", {"ssl": "Enabled"}, True),
+        ("", {"ssl": "off"}, False),
+        ("", {"ssl": "no"}, False),
+        ("", {"ssl": 0}, False),
+        ("", {"ssl": "maybe"}, None),
+        ("", {"ssl": ["yes"]}, None),
         ("?sslmode=require", {"ssl": False}, False),
         ("?sslmode=disable", {"ssl": True}, True),
         ("", {"ssl": False, "ca_certificate": CA_PEM}, True),
@@ -596,3 +643,13 @@ def test_endpoint_defaults():
         None,
         [],
     )
+
+
+def test_records_are_frozen():
+    import dataclasses
+
+    endpoint = read({"host": "h", "name": "d"})
+    match = Match(Service("svc", "up", [], {}), "postgresql", "test")
+    for record, attribute in ((endpoint, "host"), (match, "kind"), (match.service, "name")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(record, attribute, "x")

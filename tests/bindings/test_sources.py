@@ -14,8 +14,9 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from cfsettings import caches, databases
+from cfsettings.bindings.k8s import CF_BINDING_METADATA
 from cfsettings.bindings.sources import (
-    CF_BINDING_METADATA,
+    CNB_BINDINGS,
     MAX_BINDING_FILES,
     MAX_DOCUMENT_BYTES,
     SERVICE_BINDING_ROOT,
@@ -83,10 +84,17 @@ def settings_of(environ: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]
 # --- precedence ------------------------------------------------------------------------------
 
 
-def test_precedence_is_file_then_variable_then_binding_root():
-    assert SOURCES == (VCAP_SERVICES_FILE_PATH, VCAP_SERVICES, SERVICE_BINDING_ROOT)
+def test_precedence_is_file_then_variable_then_binding_root_then_cnb():
+    assert SOURCES == (VCAP_SERVICES_FILE_PATH, VCAP_SERVICES, SERVICE_BINDING_ROOT, CNB_BINDINGS)
     every = {name: "x" for name in SOURCES}
-    assert binding_source(every) == (VCAP_SERVICES_FILE_PATH, [VCAP_SERVICES, SERVICE_BINDING_ROOT])
+    assert binding_source(every) == (
+        VCAP_SERVICES_FILE_PATH,
+        [VCAP_SERVICES, SERVICE_BINDING_ROOT, CNB_BINDINGS],
+    )
+    assert binding_source({CNB_BINDINGS: "/c", SERVICE_BINDING_ROOT: "/b"}) == (
+        SERVICE_BINDING_ROOT,
+        [CNB_BINDINGS],
+    )
     assert binding_source({VCAP_SERVICES: "{}", SERVICE_BINDING_ROOT: "/b"}) == (
         VCAP_SERVICES,
         [SERVICE_BINDING_ROOT],
@@ -141,7 +149,7 @@ def test_file_with_a_byte_order_mark_is_read(tmp_path):
     ("make", "message"),
     [
         (lambda p: None, "cannot be read: No such file or directory."),
-        (lambda p: p.mkdir(), "cannot be read: Is a directory."),
+        (lambda p: p.mkdir(), "is not a regular file (it is a directory)"),
         (lambda p: p.write_bytes(b'{"x": "\xff"}'), "is not UTF-8 text."),
         (lambda p: p.write_text('{"label": [{"password": "' + HOSTILE), "is not valid JSON"),
         (lambda p: p.write_text("[]"), "must be a JSON object mapping service labels"),
@@ -167,7 +175,9 @@ def test_file_larger_than_the_limit_is_refused_without_reading_it_all(tmp_path):
 
 
 def test_a_device_that_never_ends_is_refused(tmp_path):
-    with pytest.raises(ImproperlyConfigured, match=r"\('/dev/zero'\) is larger than 10 MiB"):
+    with pytest.raises(
+        ImproperlyConfigured, match=r"\('/dev/zero'\) is not a regular file \(it is a character"
+    ):
         read_services({VCAP_SERVICES_FILE_PATH: "/dev/zero"})
 
 
@@ -383,9 +393,9 @@ def test_binding_root_is_bounded(tmp_path):
 
 
 def test_binding_root_counts_services(tmp_path, monkeypatch):
-    import cfsettings.bindings.sources
+    import cfsettings.bindings.document
 
-    monkeypatch.setattr(cfsettings.bindings.sources, "MAX_SERVICES", 3)
+    monkeypatch.setattr(cfsettings.bindings.document, "MAX_SERVICES", 3)
     root = tmp_path / "bindings"
     for index in range(4):
         (root / f"s{index}").mkdir(parents=True)

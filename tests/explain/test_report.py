@@ -250,6 +250,7 @@ def test_binding_sources_are_shown_with_their_precedence(tmp_path):
         VCAP_SERVICES_FILE_PATH,
         VCAP_SERVICES,
         SERVICE_BINDING_ROOT,
+        "CNB_BINDINGS",
     ]
     assert report["services"][0]["source"] == VCAP_SERVICES_FILE_PATH
 
