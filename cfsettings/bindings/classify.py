@@ -1,4 +1,4 @@
-"""Decide what kind of service each binding is: MySQL, PostgreSQL, Redis or Memcached.
+"""Decide what kind of service each binding is: a database, a cache, a bucket or an SMTP relay.
 
 The rules are the ones java-cfenv and Spring Cloud Connectors users know (tags, label,
 URI scheme, ``jdbcUrl``), plus Memcached, which those libraries do not detect. Evidence is
@@ -7,7 +7,8 @@ weighed in this order, strongest first, and the first level that names exactly o
 1. the scheme of a URI in the credentials (``uri``, ``url``, ``<scheme>Uri``, ``jdbcUrl``);
 2. the service's tags;
 3. the service's label (substring, so ``p.mysql``, ``cleardb``, ``rediscloud`` all count);
-4. the shape of the credentials (a ``servers`` list means Memcached).
+4. the shape of the credentials (a ``servers`` list means Memcached; a bucket with an access
+   key and its secret means S3-compatible storage).
 
 A level whose evidence names two kinds is ambiguous: the next level may settle it, and an
 error names the service when none does. Each service is classified once, so a service that
@@ -32,28 +33,45 @@ MEMCACHED = "memcached"
 DATABASE_KINDS = (MYSQL, POSTGRESQL)
 CACHE_KINDS = (REDIS, MEMCACHED)
 
+# --- issue 11: object storage and SMTP relays (added to TAGS, LABEL_PARTS, SCHEMES below) ---
+S3 = "s3"
+SMTP = "smtp"
+STORAGE_KINDS = (S3,)
+EMAIL_KINDS = (SMTP,)
+
 TAGS: dict[str, tuple[str, ...]] = {
     MYSQL: ("mysql", "mariadb"),
     POSTGRESQL: ("postgres", "postgresql"),
     REDIS: ("redis",),
     MEMCACHED: ("memcache", "memcached"),
+    S3: ("s3", "minio"),
+    SMTP: ("smtp",),
 }
 LABEL_PARTS: dict[str, tuple[str, ...]] = {
     MYSQL: ("mysql", "mariadb", "cleardb"),
     POSTGRESQL: ("postgres", "elephantsql"),
     REDIS: ("redis",),
     MEMCACHED: ("memcache", "memcachier"),  # "memcache" also covers memcachedcloud
+    S3: ("s3", "minio", "ecs-bucket"),  # csb-aws-s3-bucket, cloud.gov's s3, Dell ECS
+    SMTP: ("smtp", "sendgrid"),
 }
 SCHEMES: dict[str, tuple[str, ...]] = {
     MYSQL: ("mysql", "mysql2", "mariadb"),
     POSTGRESQL: ("postgres", "postgresql", "pgsql"),
     REDIS: ("redis", "rediss"),
     MEMCACHED: ("memcache", "memcached"),
+    S3: ("s3",),
+    SMTP: ("smtp", "smtps"),
 }
 JDBC_PREFIXES: dict[str, tuple[str, ...]] = {
     MYSQL: ("jdbc:mysql:", "jdbc:mariadb:"),
     POSTGRESQL: ("jdbc:postgresql:",),
 }
+#: S3-compatible credentials without tag, label or URI (Google Cloud Storage HMAC keys): a
+#: bucket and both halves of an access key.
+S3_BUCKET_KEYS = ("bucket", "bucket_name")
+S3_ACCESS_KEYS = ("access_key_id", "aws_access_key_id", "access_key", "hmac_access_id")
+S3_SECRET_KEYS = ("secret_access_key", "aws_secret_access_key", "secret_key", "hmac_secret")
 #: Schemes of links that brokers add beside the connection URI (dashboards, consoles).
 WEB_SCHEMES = ("http", "https")
 SCHEME_KIND = {scheme: kind for kind, schemes in SCHEMES.items() for scheme in schemes}
@@ -219,9 +237,16 @@ def _by_label(service: Service) -> list[tuple[str, str]]:
 
 
 def _by_shape(service: Service) -> list[tuple[str, str]]:
-    if "servers" in lower_keys(service.credentials):
+    keys = lower_keys(service.credentials)
+    if "servers" in keys:
         return [(MEMCACHED, "credential 'servers'")]
+    found = [next((k for k in names if k in keys), None) for names in _S3_SHAPE]
+    if all(found):
+        return [(S3, f"credentials {', '.join(repr(key) for key in found)}")]
     return []
+
+
+_S3_SHAPE = (S3_BUCKET_KEYS, S3_ACCESS_KEYS, S3_SECRET_KEYS)
 
 
 def classify_all(services: Iterable[Service]) -> list[Match | Ignored]:

@@ -177,6 +177,8 @@ def _in_memory(name: Any) -> bool:
 def _missing_drivers(matches: list[Match]) -> list[checks.CheckMessage]:
     messages: list[checks.CheckMessage] = []
     for match in matches:
+        if match.kind not in DRIVERS:  # buckets and SMTP relays: checks/storage.py
+            continue
         modules, install = DRIVERS[match.kind]
         if match.kind == MEMCACHED and _needs_pylibmc(match):
             modules, install = PYLIBMC

@@ -28,6 +28,8 @@ from cfsettings.bindings.classify import (
     MYSQL,
     POSTGRESQL,
     REDIS,
+    S3,
+    SMTP,
     Ignored,
     Match,
     classify,
@@ -47,7 +49,14 @@ from cfsettings.defaults import pick_default, requested_defaults
 from cfsettings.hosts import INTERNAL_IP_VARIABLE, allowed_hosts
 from cfsettings.masking import Masker
 
-KIND_NAMES = {MYSQL: "MySQL", POSTGRESQL: "PostgreSQL", REDIS: "Redis", MEMCACHED: "Memcached"}
+KIND_NAMES = {
+    MYSQL: "MySQL",
+    POSTGRESQL: "PostgreSQL",
+    REDIS: "Redis",
+    MEMCACHED: "Memcached",
+    S3: "S3-compatible object storage",
+    SMTP: "an SMTP relay",
+}
 WIDTH = 80
 
 #: The variables of ``cf env``'s "User-Provided" section that change cfsettings' decisions.
@@ -154,9 +163,10 @@ def _collect(
                 entry["ignored"] = decision.reason
                 continue
             entry["kind"], entry["rule"] = decision.kind, decision.rule
-            endpoint = read_endpoint(decision)
-            if endpoint.password:
-                masker.add(endpoint.password)
+            if decision.kind in DATABASE_KINDS + CACHE_KINDS:  # buckets, relays: elsewhere
+                endpoint = read_endpoint(decision)
+                if endpoint.password:
+                    masker.add(endpoint.password)
             decisions.append(decision)
         except ImproperlyConfigured as exc:
             entry["error"] = str(exc)
