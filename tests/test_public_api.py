@@ -22,7 +22,13 @@ DRIVERS = ("MySQLdb", "psycopg", "psycopg2", "redis", "pymemcache", "pylibmc", "
 
 
 def test_exports():
-    assert cfsettings.__all__ == ["allowed_hosts", "caches", "databases"]
+    assert cfsettings.__all__ == [
+        "allowed_hosts",
+        "caches",
+        "databases",
+        "email_settings",
+        "storages",
+    ]
     assert cfsettings.__version__ == "0.1.0"
 
 
