@@ -16,6 +16,10 @@ cfsettings.W002    Warning  DATABASE_URL (or REDIS_URL) set but a bound service 
 cfsettings.W003    Warning  several binding sources set: only the first is read
 cfsettings.I001    Info     a bound service matched no database or cache
 =================  =======  =========================================================
+
+Uploads and mail (``checks/storage.py``): W005 (file fields on the local disk on Cloud
+Foundry), E004 (a bucket bound, django-storages or boto3 missing), I002 (a relay bound with
+no sender address).
 """
 
 from __future__ import annotations
