@@ -1,6 +1,11 @@
-"""The one page: sign the guestbook (database) and see how often it was viewed (cache)."""
+"""The one page: sign the guestbook (database, attachments in the bucket) and see how often
+it was viewed (cache); each new entry is mailed to the MANAGERS through the bound relay."""
+
+import logging
+import smtplib
 
 from django.core.cache import cache, caches
+from django.core.mail import mail_managers
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -9,6 +14,7 @@ from guestbook.forms import EntryForm
 from guestbook.models import Entry
 
 HITS_KEY = "hits"
+logger = logging.getLogger(__name__)
 
 
 def count_visit() -> int:
@@ -20,11 +26,20 @@ def count_visit() -> int:
         return cache.incr(HITS_KEY)
 
 
+def notify(entry: Entry) -> None:
+    """Mail the new entry; a relay that is down must not lose the entry itself."""
+    attached = f"\nAttachment: {entry.attachment.name}" if entry.attachment else ""
+    try:
+        mail_managers(f"New guestbook entry from {entry.name}", f"{entry.message}{attached}")
+    except (smtplib.SMTPException, OSError):
+        logger.exception("Could not mail the new entry %s", entry.pk)
+
+
 def index(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        form = EntryForm(request.POST)
+        form = EntryForm(request.POST, request.FILES)
         if form.is_valid():
-            form.save()
+            notify(form.save())
             return redirect("index")  # so that reloading the page does not post again
     else:
         form = EntryForm()

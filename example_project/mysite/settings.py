@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from cfsettings import allowed_hosts, caches, databases
+from cfsettings import allowed_hosts, caches, databases, email_settings, storages
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -115,10 +115,17 @@ USE_TZ = True
 # by WhiteNoise from the app itself, compressed and with far-future caching for hashed names.
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
+
+# Uploads: the bound S3-compatible bucket, else MEDIA_ROOT (a container's disk loses them).
+MEDIA_ROOT = BASE_DIR / "media"
+STORAGES = storages(
+    staticfiles={"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+)
+
+# Mail: the bound SMTP relay (`cf cups mail -t smtp`), else printed to the console. New entries
+# are mailed to GUESTBOOK_NOTIFY, when set.
+globals().update(email_settings())
+MANAGERS = [("Guestbook", to) for to in os.environ.get("GUESTBOOK_NOTIFY", "").split(",") if to]
 
 # HTTPS: Cloud Foundry's router terminates TLS, reports the original scheme in
 # X-Forwarded-Proto, and is the only way in to the app. Elsewhere (a Procfile platform behind
