@@ -177,6 +177,9 @@ def _collect(
         masker.learn(computed.get(name))
         report["defaults"][name] = _default(name, environ, decisions, computed, settings, report)
     report["settings"].update(computed)
+    from cfsettings.explain.storage_email import add_storage_email  # buckets, relays
+
+    add_storage_email(report, environ, masker, settings)
     return report
 
 
