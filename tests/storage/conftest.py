@@ -24,3 +24,14 @@ def smtp_server(tmp_path, monkeypatch) -> Iterator[Any]:
     with smtp_servers(tmp_path) as start:
         monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
         yield start
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
+    """A failing test that used moto shows the end of moto's log (aiosmtpd logs through
+    ``logging``, which pytest shows already)."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    server = getattr(item, "funcargs", {}).get("moto_s3")
+    if report.failed and isinstance(server, S3Server) and server.log.exists():
+        report.sections.append(("moto_server log", server.log.read_text()[-4000:]))

@@ -139,3 +139,22 @@ def test_image_field_upload_lands_in_the_bucket(moto_s3, stores):
     finally:
         with connection.schema_editor() as editor:
             editor.delete_model(Photo)
+
+
+def test_cloud_gov_additional_buckets_share_the_keys(moto_s3, stores):
+    """cloud.gov's shape: the FIPS endpoint (here moto's) and more buckets on the same keys."""
+    main, extra = moto_s3.new_bucket(), moto_s3.new_bucket()
+    credentials = {
+        "bucket": main,
+        "region": "us-east-1",
+        "access_key_id": moto_s3.access_key,
+        "secret_access_key": moto_s3.secret_key,
+        "fips_endpoint": moto_s3.endpoint,
+        "additional_buckets": [extra],
+    }
+    handler, default_storage = stores(
+        storages(environ=vcap(service("media", credentials, label="s3")))
+    )
+    default_storage.save("main.txt", ContentFile(b"main"))
+    handler[f"media/{extra}"].save("extra.txt", ContentFile(b"extra"))
+    assert (moto_s3.keys(main), moto_s3.keys(extra)) == (["main.txt"], ["extra.txt"])
