@@ -1,9 +1,13 @@
-"""Django's ``EMAIL_*`` settings from a bound SMTP relay, or the console locally.
+"""Django's mail settings from a bound SMTP relay, or the console locally.
 
-Django sends through one SMTP server, so one bound relay is used: the one named by
-``default=`` or ``CFSETTINGS_DEFAULT_EMAIL``, else the only one, else the first by name, as
-``databases()`` picks its default. Every bound relay is read, so a broken binding stops
-``settings.py`` even when another relay is the one used.
+Django 6.1 replaced ``EMAIL_BACKEND`` and the other ``EMAIL_*`` settings (deprecated there)
+by ``MAILERS``, a dict of named configurations like ``DATABASES``. So on Django 6.1 and later
+every bound relay becomes a mailer named after its service, and one of them also
+``default``; before 6.1 Django sends through one SMTP server, and the ``EMAIL_*`` settings
+describe the default relay only. The default is the one named by ``default=`` or
+``CFSETTINGS_DEFAULT_EMAIL``, else the only one, else the first by name, as ``databases()``
+picks its default. Every bound relay is read, so a broken binding stops ``settings.py`` even
+when another relay is the one used.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import os
 from cfsettings.bindings.classify import EMAIL_KINDS, classify_all, matches_of
 from cfsettings.bindings.smtp import Relay, read_relay
 from cfsettings.bindings.sources import read_services
-from cfsettings.defaults import pick_default
+from cfsettings.defaults import bound_aliases
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,28 +38,58 @@ def email_settings(
     environ: Mapping[str, str] | None = None,
     local_backend: str | None = CONSOLE_BACKEND,
     timeout: int | None = EMAIL_TIMEOUT,
+    mailers: bool | None = None,
 ) -> dict[str, Any]:
-    """The ``EMAIL_*`` settings, for ``globals().update(email_settings())`` in settings.py.
+    """The mail settings, for ``globals().update(email_settings())`` in settings.py.
 
-    With a bound relay: the SMTP backend, its host, port, login and TLS flags, and
-    ``DEFAULT_FROM_EMAIL``/``SERVER_EMAIL`` when the binding names a sender. Without one:
-    only ``EMAIL_BACKEND = local_backend`` (the console: mail is printed, not sent), or
-    nothing at all with ``local_backend=None``, which keeps the project's own.
+    With a bound relay: the SMTP backend with its host, port, login and TLS flags, as
+    ``MAILERS`` (``mailers=True``; the default on Django 6.1 and later) or as the ``EMAIL_*``
+    settings; and ``DEFAULT_FROM_EMAIL``/``SERVER_EMAIL`` when the binding names a sender.
+    Without one: ``local_backend`` (the console: mail is printed, not sent), or nothing at all
+    with ``local_backend=None``, which keeps the project's own.
     """
     env = os.environ if environ is None else environ
+    use_mailers = mailers_supported() if mailers is None else mailers
     matches = matches_of(classify_all(read_services(env)), EMAIL_KINDS)
     if not matches:
-        return {"EMAIL_BACKEND": local_backend} if local_backend else {}
+        if not local_backend:
+            return {}
+        if use_mailers:
+            return {"MAILERS": {"default": {"BACKEND": local_backend}}}
+        return {"EMAIL_BACKEND": local_backend}
     relays = {match.service.name: read_relay(match) for match in matches}
-    chosen = pick_default(
-        matches, default or env.get(DEFAULT_EMAIL_VARIABLE), DEFAULT_EMAIL_VARIABLE
+    configured, chosen = bound_aliases(
+        matches,
+        default or env.get(DEFAULT_EMAIL_VARIABLE),
+        DEFAULT_EMAIL_VARIABLE,
+        lambda match: mailer(relays[match.service.name], timeout),
     )
-    return from_relay(relays[chosen.service.name], timeout)
+    relay = relays[chosen]
+    result: dict[str, Any] = {"MAILERS": configured} if use_mailers else from_relay(relay, timeout)
+    if relay.sender:
+        result["DEFAULT_FROM_EMAIL"] = relay.sender
+    if relay.server_email:
+        result["SERVER_EMAIL"] = relay.server_email
+    return result
+
+
+def mailer(relay: Relay, timeout: int | None = EMAIL_TIMEOUT) -> dict[str, Any]:
+    """One ``MAILERS`` entry (Django 6.1 and later) for a relay."""
+    options = {
+        "host": relay.host,
+        "port": relay.port,
+        "username": relay.username,
+        "password": relay.password,
+        "use_tls": relay.use_tls,
+        "use_ssl": relay.use_ssl,
+        "timeout": timeout,
+    }
+    return {"BACKEND": SMTP_BACKEND, "OPTIONS": options}
 
 
 def from_relay(relay: Relay, timeout: int | None = EMAIL_TIMEOUT) -> dict[str, Any]:
-    """The settings for one relay."""
-    result: dict[str, Any] = {
+    """The ``EMAIL_*`` settings (before Django 6.1) for one relay."""
+    return {
         "EMAIL_BACKEND": SMTP_BACKEND,
         "EMAIL_HOST": relay.host,
         "EMAIL_PORT": relay.port,
@@ -65,8 +99,13 @@ def from_relay(relay: Relay, timeout: int | None = EMAIL_TIMEOUT) -> dict[str, A
         "EMAIL_USE_SSL": relay.use_ssl,
         "EMAIL_TIMEOUT": timeout,
     }
-    if relay.sender:
-        result["DEFAULT_FROM_EMAIL"] = relay.sender
-    if relay.server_email:
-        result["SERVER_EMAIL"] = relay.server_email
-    return result
+
+
+def mailers_supported() -> bool:
+    """Django 6.1 and later, where ``MAILERS`` replaces the ``EMAIL_*`` settings.
+
+    settings.py runs inside Django, so importing it here costs nothing there.
+    """
+    import django
+
+    return django.VERSION >= (6, 1)

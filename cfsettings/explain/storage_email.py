@@ -17,7 +17,7 @@ from cfsettings.bindings.s3 import read_bucket
 from cfsettings.bindings.smtp import read_relay
 from cfsettings.bindings.sources import read_services
 from cfsettings.defaults import pick_default, requested_defaults
-from cfsettings.email import DEFAULT_EMAIL_VARIABLE, email_settings
+from cfsettings.email import DEFAULT_EMAIL_VARIABLE, email_settings, mailers_supported
 from cfsettings.masking import Masker
 from cfsettings.storage import DEFAULT_STORAGE_VARIABLE, storages
 
@@ -37,23 +37,24 @@ EMAIL_NAMES = (
 
 
 def describe_storage_email(
-    environ: Mapping[str, str], masker: Masker, settings: Any = None
+    environ: Mapping[str, str], masker: Masker, settings: Any = None, mailers: bool | None = None
 ) -> dict[str, Any]:
     """``{"services": {name: {"becomes": [...], "error": ...}}, "STORAGES": ..., "EMAIL": ...,
-    "errors": [...]}``, masked; ``settings`` (Django's) shows the project's own values."""
+    "errors": [...]}``, masked; ``settings`` (Django's) shows the project's own values.
+    ``mailers``: relays as Django 6.1's ``MAILERS`` (the default there) or ``EMAIL_*``."""
+    mailers = mailers_supported() if mailers is None else mailers
     saved = dict(requested_defaults)  # explain must not change what the checks read
     try:
         services: dict[str, dict[str, Any]] = {}
         errors: list[str] = []
         matches = _matches(environ, masker)
         for kind, variable in ((S3, DEFAULT_STORAGE_VARIABLE), (SMTP, DEFAULT_EMAIL_VARIABLE)):
-            _describe(
-                [m for m in matches if m.kind == kind], environ, variable, masker, services, errors
-            )
+            found = [m for m in matches if m.kind == kind]
+            _describe(found, environ, variable, masker, services, errors, mailers)
         result = {
             "services": services,
             "STORAGES": _built(lambda: _storages(environ, settings), errors),
-            "EMAIL": _built(lambda: _email(environ, settings), errors),
+            "EMAIL": _built(lambda: _email(environ, settings, mailers), errors),
             "errors": errors,
         }
     finally:
@@ -102,6 +103,7 @@ def _describe(
     masker: Masker,
     services: dict[str, dict[str, Any]],
     errors: list[str],
+    mailers: bool,
 ) -> None:
     """What each bucket or relay becomes, once the default among them is known."""
     if not matches:
@@ -127,15 +129,19 @@ def _describe(
             else:
                 relay = read_relay(match)
                 masker.add(relay.password)
-                if match is chosen:
+                if mailers:  # Django 6.1+: every relay is a mailer, one also the default
+                    if match is chosen:
+                        entry["becomes"].append("MAILERS['default']")
+                    entry["becomes"].append(f"MAILERS[{name!r}]")
+                elif match is chosen:
                     entry["becomes"].append("EMAIL_HOST and the other EMAIL_* settings")
-                    if relay.sender:
-                        entry["becomes"].append("DEFAULT_FROM_EMAIL")
                 elif chosen is not None:
                     entry["becomes"].append(
                         f"nothing: Django sends through one relay, {chosen.service.name!r} "
                         f"(set {variable} to choose)"
                     )
+                if match is chosen and relay.sender:
+                    entry["becomes"].append("DEFAULT_FROM_EMAIL")
         except ImproperlyConfigured as exc:
             entry["error"] = str(exc)
             errors.append(str(exc))
@@ -157,7 +163,11 @@ def _storages(environ: Mapping[str, str], settings: Any) -> Any:
     return storages(environ=environ)
 
 
-def _email(environ: Mapping[str, str], settings: Any) -> dict[str, Any]:
-    if settings is not None:
-        return {name: getattr(settings, name, None) for name in EMAIL_NAMES}
-    return email_settings(environ=environ)
+def _email(environ: Mapping[str, str], settings: Any, mailers: bool) -> dict[str, Any]:
+    if settings is None:
+        return email_settings(environ=environ, mailers=mailers)
+    if getattr(settings, "MAILERS", None):  # Django 6.1+: the EMAIL_* settings are gone
+        names: tuple[str, ...] = ("MAILERS", "DEFAULT_FROM_EMAIL", "SERVER_EMAIL")
+    else:
+        names = EMAIL_NAMES
+    return {name: getattr(settings, name, None) for name in names}

@@ -8,9 +8,11 @@ import json
 from django.test import override_settings
 
 from cfsettings.defaults import requested_defaults
+from cfsettings.email import mailers_supported
 from cfsettings.explain.cli import run
 from cfsettings.explain.render import render_json, render_text
 from cfsettings.explain.report import build_report
+from cfsettings.explain.storage_email import describe_storage_email
 from cfsettings.masking import MASK, Masker
 from tests.fixtures import HOSTILE, HOSTILE_QUOTED, assert_no_secret, service, vcap
 from tests.storage.fixtures import storage_document
@@ -48,34 +50,61 @@ def test_what_each_bucket_and_relay_became():
         "STORAGES['media/cg-archive-2f7e1d']",
         "STORAGES['media/cg-exports-9a3b5c']",
     ]
-    assert by_name["mail"]["aliases"] == ["EMAIL_HOST and the other EMAIL_* settings"]
-    assert by_name["relay"]["aliases"] == [
-        "nothing: Django sends through one relay, 'mail' (set CFSETTINGS_DEFAULT_EMAIL to choose)"
-    ]
     storages_ = report["settings"]["STORAGES"]
     assert storages_["uploads"]["OPTIONS"]["access_key"] == MASK
     assert storages_["uploads"]["OPTIONS"]["secret_key"] == MASK
     assert storages_["uploads"]["OPTIONS"]["bucket_name"].startswith("csb-8c41d7e2")
-    assert report["settings"]["EMAIL"]["EMAIL_HOST_PASSWORD"] == MASK
-    assert report["settings"]["EMAIL"]["EMAIL_HOST"] == "smtp.sendgrid.net"
+    if mailers_supported():
+        sendgrid = report["settings"]["EMAIL"]["MAILERS"]["default"]["OPTIONS"]
+        assert (sendgrid["host"], sendgrid["password"]) == ("smtp.sendgrid.net", MASK)
+    else:
+        assert report["settings"]["EMAIL"]["EMAIL_HOST_PASSWORD"] == MASK
+        assert report["settings"]["EMAIL"]["EMAIL_HOST"] == "smtp.sendgrid.net"
     assert report["errors"] == []
     assert "becomes STORAGES['default'] and STORAGES['uploads']" in text
     assert "STORAGES (cfsettings defaults)\n  default: same as 'uploads'" in text
-    assert "EMAIL (cfsettings defaults)\n  EMAIL_BACKEND: django.core.mail.backends.smtp" in text
+    assert "EMAIL (cfsettings defaults)\n" in text
     for secret in SECRETS:
         assert secret not in as_json
         assert secret not in text
     json.loads(as_json)
 
 
+def relays_become(mailers):
+    found = describe_storage_email(BOUND, Masker(), mailers=mailers)
+    return {name: found["services"][name]["becomes"] for name in ("mail", "relay")}, found
+
+
+def test_relays_before_django_6_1_one_is_used():
+    becomes, found = relays_become(False)
+    assert becomes == {
+        "mail": ["EMAIL_HOST and the other EMAIL_* settings"],
+        "relay": [
+            "nothing: Django sends through one relay, 'mail' "
+            "(set CFSETTINGS_DEFAULT_EMAIL to choose)"
+        ],
+    }
+    assert found["EMAIL"]["EMAIL_HOST_PASSWORD"] == MASK
+
+
+def test_relays_on_django_6_1_are_all_mailers():
+    becomes, found = relays_become(True)
+    assert becomes == {
+        "mail": ["MAILERS['default']", "MAILERS['mail']"],
+        "relay": ["MAILERS['relay']"],
+    }
+    assert found["EMAIL"]["MAILERS"]["relay"]["OPTIONS"]["password"] == MASK
+    assert found["EMAIL"]["MAILERS"]["default"]["OPTIONS"]["host"] == "smtp.sendgrid.net"
+
+
 def test_the_chosen_relay_and_its_sender():
     environ = vcap(storage_document("user-provided-smtp"))
     report, _, text = outputs(environ)
-    assert report["services"][0]["aliases"] == [
-        "EMAIL_HOST and the other EMAIL_* settings",
-        "DEFAULT_FROM_EMAIL",
-    ]
+    assert report["services"][0]["aliases"][-1] == "DEFAULT_FROM_EMAIL"
     assert "DEFAULT_FROM_EMAIL: Guestbook <noreply@guestbook.example.org>" in text
+    for mailers in (True, False):
+        found = describe_storage_email(environ, Masker(), mailers=mailers)
+        assert found["services"]["relay"]["becomes"][-1] == "DEFAULT_FROM_EMAIL"
 
 
 def test_broken_bindings_are_reported_not_raised():
@@ -94,6 +123,19 @@ def test_broken_bindings_are_reported_not_raised():
     by_name = {entry["name"]: entry for entry in report["services"]}
     assert by_name["files"]["error"].startswith("Service 'files' (s3)")
     assert by_name["files"]["aliases"] == []
+
+
+def test_project_mailers_are_shown_instead_of_email_settings():
+    from types import SimpleNamespace
+
+    mailers = {"default": {"BACKEND": "x.Backend", "OPTIONS": {"password": "pw-abcdef"}}}
+    project = SimpleNamespace(MAILERS=mailers, DEFAULT_FROM_EMAIL="a@b.example")
+    found = describe_storage_email({}, Masker(), settings=project)
+    assert found["EMAIL"] == {
+        "MAILERS": {"default": {"BACKEND": "x.Backend", "OPTIONS": {"password": MASK}}},
+        "DEFAULT_FROM_EMAIL": "a@b.example",
+        "SERVER_EMAIL": None,
+    }
 
 
 def test_an_unknown_default_is_reported_for_both():
@@ -140,8 +182,6 @@ def test_nothing_bound_shows_no_sections_but_keeps_the_data():
 
 
 def test_unreadable_and_ambiguous_bindings_are_left_to_the_rest_of_the_report():
-    from cfsettings.explain.storage_email import describe_storage_email
-
     assert describe_storage_email({"VCAP_SERVICES": "[]"}, Masker())["services"] == {}
     ambiguous = vcap(service("both", {"host": "h"}, tags=["smtp", "s3"]))
     assert describe_storage_email(ambiguous, Masker())["services"] == {}

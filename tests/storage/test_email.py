@@ -28,19 +28,22 @@ def refuse(credentials, **kwargs):
 
 
 def test_nothing_bound_is_the_console_unless_the_project_says():
-    assert email_settings(environ={}) == {"EMAIL_BACKEND": CONSOLE_BACKEND}
+    assert email_settings(environ={}, mailers=False) == {"EMAIL_BACKEND": CONSOLE_BACKEND}
     locmem = "django.core.mail.backends.locmem.EmailBackend"
-    assert email_settings(environ={}, local_backend=locmem) == {"EMAIL_BACKEND": locmem}
+    assert email_settings(environ={}, local_backend=locmem, mailers=False) == {
+        "EMAIL_BACKEND": locmem
+    }
     assert email_settings(environ={}, local_backend=None) == {}
 
 
 def test_reads_os_environ_by_default(monkeypatch):
     monkeypatch.setenv("VCAP_SERVICES", "{}")
-    assert email_settings() == {"EMAIL_BACKEND": CONSOLE_BACKEND}
+    assert email_settings(mailers=False) == {"EMAIL_BACKEND": CONSOLE_BACKEND}
 
 
 def test_user_provided_relay():
-    assert email_settings(environ=vcap(storage_document("user-provided-smtp"))) == {
+    bound = vcap(storage_document("user-provided-smtp"))
+    assert email_settings(environ=bound, mailers=False) == {
         "EMAIL_BACKEND": SMTP_BACKEND,
         "EMAIL_HOST": "mail.example.org",
         "EMAIL_PORT": 587,
@@ -55,7 +58,8 @@ def test_user_provided_relay():
 
 
 def test_sendgrid_names_no_sender():
-    settings = email_settings(environ=vcap(storage_document("sendgrid")), timeout=None)
+    bound = vcap(storage_document("sendgrid"))
+    settings = email_settings(environ=bound, timeout=None, mailers=False)
     assert settings == {
         "EMAIL_BACKEND": SMTP_BACKEND,
         "EMAIL_HOST": "smtp.sendgrid.net",
@@ -116,10 +120,73 @@ def test_dashboard_link_beside_the_fields_is_not_the_relay():
 
 
 def test_server_email_alone_and_no_login():
-    found = relay({"host": "h", "server_email": "errors@example.com"})
+    credentials = {"host": "h", "server_email": "errors@example.com"}
+    found = relay(credentials)
     assert (found.sender, found.server_email, found.username) == (None, "errors@example.com", "")
-    assert from_relay(found)["SERVER_EMAIL"] == "errors@example.com"
-    assert "DEFAULT_FROM_EMAIL" not in from_relay(found)
+    settings = email_settings(environ=vcap(service("mail", credentials, tags=["smtp"])))
+    assert settings["SERVER_EMAIL"] == "errors@example.com"
+    assert "DEFAULT_FROM_EMAIL" not in settings
+    assert from_relay(found)["EMAIL_HOST_USER"] == ""
+
+
+# --- Django 6.1: MAILERS -----------------------------------------------------------------
+
+
+def test_mailers_on_django_6_1_and_later_only():
+    import django
+
+    from cfsettings.email import mailers_supported
+
+    assert mailers_supported() is (django.VERSION >= (6, 1))
+    bound = vcap(storage_document("sendgrid"))
+    assert ("MAILERS" in email_settings(environ=bound)) is mailers_supported()
+
+
+def test_mailers_name_every_relay_and_one_default():
+    environ = vcap(
+        service("mail-a", {"host": "a.example.com", "port": 465}, tags=["smtp"]),
+        storage_document("user-provided-smtp"),
+        CFSETTINGS_DEFAULT_EMAIL="relay",
+    )
+    settings = email_settings(environ=environ, mailers=True, timeout=30)
+    relay_options = {
+        "host": "mail.example.org",
+        "port": 587,
+        "username": "guestbook@example.org",
+        "password": "Sm7p-r3lay-pa55",
+        "use_tls": True,
+        "use_ssl": False,
+        "timeout": 30,
+    }
+    assert settings == {
+        "MAILERS": {
+            "default": {"BACKEND": SMTP_BACKEND, "OPTIONS": relay_options},
+            "mail-a": {
+                "BACKEND": SMTP_BACKEND,
+                "OPTIONS": {
+                    "host": "a.example.com",
+                    "port": 465,
+                    "username": "",
+                    "password": "",
+                    "use_tls": False,
+                    "use_ssl": True,
+                    "timeout": 30,
+                },
+            },
+            "relay": {"BACKEND": SMTP_BACKEND, "OPTIONS": relay_options},
+        },
+        "DEFAULT_FROM_EMAIL": "Guestbook <noreply@guestbook.example.org>",
+        "SERVER_EMAIL": "Guestbook <noreply@guestbook.example.org>",
+    }
+    assert settings["MAILERS"]["default"] is not settings["MAILERS"]["relay"]
+
+
+def test_mailers_locally():
+    assert email_settings(environ={}, mailers=True) == {
+        "MAILERS": {"default": {"BACKEND": CONSOLE_BACKEND}}
+    }
+    assert email_settings(environ={}, mailers=True, local_backend=None) == {}
+    assert email_settings(environ={}, mailers=False) == {"EMAIL_BACKEND": CONSOLE_BACKEND}
 
 
 def test_several_relays_one_is_used_and_all_are_read():
@@ -127,10 +194,10 @@ def test_several_relays_one_is_used_and_all_are_read():
         service("mail-a", {"host": "a.example.com"}, tags=["smtp"]),
         service("mail-b", {"host": "b.example.com"}, tags=["smtp"]),
     )
-    assert email_settings(environ=environ)["EMAIL_HOST"] == "a.example.com"
-    assert email_settings("mail-b", environ=environ)["EMAIL_HOST"] == "b.example.com"
+    assert email_settings(environ=environ, mailers=False)["EMAIL_HOST"] == "a.example.com"
+    assert email_settings("mail-b", environ=environ, mailers=False)["EMAIL_HOST"] == "b.example.com"
     environ["CFSETTINGS_DEFAULT_EMAIL"] = "mail-b"
-    assert email_settings(environ=environ)["EMAIL_HOST"] == "b.example.com"
+    assert email_settings(environ=environ, mailers=False)["EMAIL_HOST"] == "b.example.com"
     broken = vcap(
         service("mail-a", {"host": "a.example.com"}, tags=["smtp"]),
         service("mail-b", {"port": 25}, tags=["smtp"]),

@@ -1,4 +1,5 @@
-"""Mail through the EMAIL_* settings of a bound relay, to a real SMTP server (aiosmtpd)."""
+"""Mail through the settings of a bound relay (EMAIL_*, or MAILERS on Django 6.1+), to a real SMTP
+server (aiosmtpd)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ def cups(relay, **extra):
     return vcap(service("mail", credentials, tags=["smtp"]))
 
 
+def flags(settings):
+    """(use_tls, use_ssl) of the default relay, as MAILERS (Django 6.1+) or EMAIL_* say."""
+    if "MAILERS" in settings:
+        options = settings["MAILERS"]["default"]["OPTIONS"]
+        return options["use_tls"], options["use_ssl"]
+    return settings["EMAIL_USE_TLS"], settings["EMAIL_USE_SSL"]
+
+
 def send(environ, **settings):
     with override_settings(**email_settings(environ=environ), **settings):
         return send_mail("Signed", "A new entry.", None, ["owner@example.test"])
@@ -50,7 +59,7 @@ def test_port_587_means_starttls_without_a_flag(smtp_server):
     """Submission port, no TLS flag: STARTTLS anyway (RFC 8314), which this server demands."""
     relay = smtp_server("starttls")
     settings = email_settings(environ=cups(relay, port=587))
-    assert (settings["EMAIL_USE_TLS"], settings["EMAIL_USE_SSL"]) == (True, False)
+    assert flags(settings) == (True, False)
     send(cups(relay, starttls="true"))
     assert relay.messages[0].encrypted
 
@@ -77,7 +86,7 @@ def test_plain_relay_and_server_email_for_admins(smtp_server):
     relay = smtp_server("plain")
     environ = cups(relay, **{"from": SENDER, "server_email": "errors@guestbook.example.test"})
     settings = email_settings(environ=environ)
-    assert (settings["EMAIL_USE_TLS"], settings["EMAIL_USE_SSL"]) == (False, False)
+    assert flags(settings) == (False, False)
     with override_settings(**settings, ADMINS=[("Ops", "ops@example.test")]):
         mail_admins("Broken", "Something broke.")
     (received,) = relay.messages
