@@ -164,10 +164,14 @@ def _storages(environ: Mapping[str, str], settings: Any) -> Any:
 
 
 def _email(environ: Mapping[str, str], settings: Any, mailers: bool) -> dict[str, Any]:
+    """The mail settings: ``MAILERS`` and the senders on Django 6.1+ (plus any deprecated
+    ``EMAIL_*`` the project still sets: reading unset ones would only raise warnings), else
+    the ``EMAIL_*`` settings."""
     if settings is None:
         return email_settings(environ=environ, mailers=mailers)
-    if getattr(settings, "MAILERS", None):  # Django 6.1+: the EMAIL_* settings are gone
-        names: tuple[str, ...] = ("MAILERS", "DEFAULT_FROM_EMAIL", "SERVER_EMAIL")
-    else:
-        names = EMAIL_NAMES
+    names: tuple[str, ...] = EMAIL_NAMES
+    if mailers:
+        overridden = getattr(settings, "is_overridden", lambda name: False)
+        names = ("MAILERS", "DEFAULT_FROM_EMAIL", "SERVER_EMAIL")
+        names += tuple(name for name in EMAIL_NAMES[:-2] if overridden(name))
     return {name: getattr(settings, name, None) for name in names}

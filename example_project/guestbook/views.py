@@ -1,11 +1,12 @@
 """The one page: sign the guestbook (database, attachments in the bucket) and see how often
-it was viewed (cache); each new entry is mailed to the MANAGERS through the bound relay."""
+it was viewed (cache); each new entry is mailed to GUESTBOOK_NOTIFY through the bound relay."""
 
 import logging
 import smtplib
 
+from django.conf import settings
 from django.core.cache import cache, caches
-from django.core.mail import mail_managers
+from django.core.mail import send_mail
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,10 +28,14 @@ def count_visit() -> int:
 
 
 def notify(entry: Entry) -> None:
-    """Mail the new entry; a relay that is down must not lose the entry itself."""
+    """Mail the new entry, from DEFAULT_FROM_EMAIL (the relay's sender); a relay that is down
+    must not lose the entry itself."""
+    if not settings.GUESTBOOK_NOTIFY:
+        return
     attached = f"\nAttachment: {entry.attachment.name}" if entry.attachment else ""
     try:
-        mail_managers(f"New guestbook entry from {entry.name}", f"{entry.message}{attached}")
+        subject = f"New guestbook entry from {entry.name}"
+        send_mail(subject, f"{entry.message}{attached}", None, settings.GUESTBOOK_NOTIFY)
     except (smtplib.SMTPException, OSError):
         logger.exception("Could not mail the new entry %s", entry.pk)
 

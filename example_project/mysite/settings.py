@@ -125,7 +125,7 @@ STORAGES = storages(
 # Mail: the bound SMTP relay (`cf cups mail -t smtp`), else printed to the console. New entries
 # are mailed to GUESTBOOK_NOTIFY, when set.
 globals().update(email_settings())
-MANAGERS = [("Guestbook", to) for to in os.environ.get("GUESTBOOK_NOTIFY", "").split(",") if to]
+GUESTBOOK_NOTIFY = [to.strip() for to in os.environ.get("GUESTBOOK_NOTIFY", "").split(",") if to]
 
 # HTTPS: Cloud Foundry's router terminates TLS, reports the original scheme in
 # X-Forwarded-Proto, and is the only way in to the app. Elsewhere (a Procfile platform behind

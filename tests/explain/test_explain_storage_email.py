@@ -130,12 +130,18 @@ def test_project_mailers_are_shown_instead_of_email_settings():
 
     mailers = {"default": {"BACKEND": "x.Backend", "OPTIONS": {"password": "pw-abcdef"}}}
     project = SimpleNamespace(MAILERS=mailers, DEFAULT_FROM_EMAIL="a@b.example")
-    found = describe_storage_email({}, Masker(), settings=project)
+    found = describe_storage_email({}, Masker(), settings=project, mailers=True)
     assert found["EMAIL"] == {
         "MAILERS": {"default": {"BACKEND": "x.Backend", "OPTIONS": {"password": MASK}}},
         "DEFAULT_FROM_EMAIL": "a@b.example",
         "SERVER_EMAIL": None,
     }
+    from django.conf import settings
+
+    with override_settings(EMAIL_HOST="still.deprecated.example"):
+        shown = describe_storage_email({}, Masker(), settings=settings, mailers=True)["EMAIL"]
+    assert set(shown) == {"MAILERS", "DEFAULT_FROM_EMAIL", "SERVER_EMAIL", "EMAIL_HOST"}
+    assert shown["EMAIL_HOST"] == "still.deprecated.example"
 
 
 def test_an_unknown_default_is_reported_for_both():
@@ -149,7 +155,7 @@ def test_an_unknown_default_is_reported_for_both():
     report = build_report(environ)
     by_name = {entry["name"]: entry for entry in report["services"]}
     assert by_name["files"]["aliases"] == ["STORAGES['files']"]
-    assert by_name["mail-b"]["aliases"] == []
+    assert by_name["mail-b"]["aliases"] == (["MAILERS['mail-b']"] if mailers_supported() else [])
     assert sum("names 'nope'" in error for error in report["errors"]) == 2
 
 
@@ -176,9 +182,12 @@ def test_nothing_bound_shows_no_sections_but_keeps_the_data():
     assert "STORAGES (" not in text
     assert "EMAIL (" not in text
     assert report["settings"]["STORAGES"]["default"]["BACKEND"].endswith("FileSystemStorage")
-    assert report["settings"]["EMAIL"] == {
-        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"
-    }
+    console = "django.core.mail.backends.console.EmailBackend"
+    assert report["settings"]["EMAIL"] == (
+        {"MAILERS": {"default": {"BACKEND": console}}}
+        if mailers_supported()
+        else {"EMAIL_BACKEND": console}
+    )
 
 
 def test_unreadable_and_ambiguous_bindings_are_left_to_the_rest_of_the_report():

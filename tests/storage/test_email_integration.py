@@ -7,6 +7,7 @@ import smtplib
 from email import message_from_bytes
 from urllib.parse import quote
 
+import django
 import pytest
 from django.core.mail import mail_admins, send_mail
 from django.test import override_settings
@@ -87,7 +88,9 @@ def test_plain_relay_and_server_email_for_admins(smtp_server):
     environ = cups(relay, **{"from": SENDER, "server_email": "errors@guestbook.example.test"})
     settings = email_settings(environ=environ)
     assert flags(settings) == (False, False)
-    with override_settings(**settings, ADMINS=[("Ops", "ops@example.test")]):
+    # Django 6.0 takes plain addresses, and 6.1 deprecates the (name, address) pairs.
+    admins = ["ops@example.test"] if django.VERSION >= (6, 0) else [("Ops", "ops@example.test")]
+    with override_settings(**settings, ADMINS=admins):
         mail_admins("Broken", "Something broke.")
     (received,) = relay.messages
     assert received.mail_from == "errors@guestbook.example.test"
