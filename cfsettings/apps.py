@@ -13,5 +13,7 @@ class CfSettingsConfig(AppConfig):
         from django.core import checks
 
         from cfsettings.checks import TAG, check_cfsettings
+        from cfsettings.checks.storage import check_storage
 
         checks.register(check_cfsettings, TAG)
+        checks.register(check_storage, TAG)

@@ -18,6 +18,7 @@ import os
 
 from cfsettings.caches import caches
 from cfsettings.databases import SQLITE_ENGINE, databases
+from cfsettings.email import CONSOLE_BACKEND, email_settings
 from cfsettings.hosts import allowed_hosts
 from cfsettings.platform.detect import on_cloud_foundry
 from cfsettings.platform.https import https_settings
@@ -29,6 +30,7 @@ from cfsettings.platform.static import (
     WHITENOISE_MIDDLEWARE,
     static_settings,
 )
+from cfsettings.storage import FILESYSTEM_BACKEND, storages
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
 if TYPE_CHECKING:
@@ -41,6 +43,19 @@ HEALTH_MIDDLEWARE = "cfsettings.platform.health.HealthCheckMiddleware"
 #: Django's defaults of the dict settings whose entries appliers fill in one by one.
 DICT_DEFAULTS: dict[str, Mapping[str, Any]] = {"STORAGES": DJANGO_STORAGES}
 INSECURE_KEY_PREFIX = "django-insecure-"
+#: Any of these in the settings module means the project chose its own mail set-up.
+MAIL_SETTINGS = frozenset(
+    {
+        "MAILERS",
+        "EMAIL_BACKEND",
+        "EMAIL_HOST",
+        "EMAIL_PORT",
+        "EMAIL_HOST_USER",
+        "EMAIL_HOST_PASSWORD",
+        "EMAIL_USE_TLS",
+        "EMAIL_USE_SSL",
+    }
+)
 
 
 class Context:
@@ -172,6 +187,27 @@ def apply_platform(context: Context) -> None:
         context.add("MIDDLEWARE", WHITENOISE_MIDDLEWARE, after)
 
 
+def apply_storage(context: Context) -> None:
+    """Uploads to the bound bucket(s); with none bound, Django's own ``default`` stays."""
+    if "STORAGES" in context.project:
+        return
+    entries = storages(environ=context.environ)
+    del entries["staticfiles"]  # the project's, or static_settings()'s on Cloud Foundry
+    if entries["default"]["BACKEND"] != FILESYSTEM_BACKEND:
+        context.offer_entries("STORAGES", entries, "storages()")
+
+
+def apply_email(context: Context) -> None:
+    """The bound relay; with none, the console backend off the platform (mail is printed) and
+    Django's own default on it. A project that set any mail setting keeps its own set-up."""
+    if MAIL_SETTINGS & context.project:
+        return
+    local = None if context.on_cloud_foundry else CONSOLE_BACKEND
+    context.offer_all(
+        email_settings(environ=context.environ, local_backend=local), "email_settings()"
+    )
+
+
 def apply_app_and_middleware(context: Context) -> None:
     """cfsettings' checks and commands; the health check answered first of all."""
     if not {APP, "cfsettings.apps.CfSettingsConfig"} & set(
@@ -181,13 +217,14 @@ def apply_app_and_middleware(context: Context) -> None:
     context.add("MIDDLEWARE", HEALTH_MIDDLEWARE, 0)
 
 
-#: In order. Storage and e-mail (issue 11) will be one line each, e.g.
-#: ``lambda context: context.offer_all(email_settings(environ=context.environ), "...")``.
+#: In order: storage before the platform's static files, which add ``staticfiles`` beside.
 APPLIERS: tuple[Callable[[Context], None], ...] = (
     apply_databases,
     apply_caches,
     apply_allowed_hosts,
     apply_secret_key,
+    apply_storage,
+    apply_email,
     apply_platform,
     apply_app_and_middleware,
 )

@@ -226,7 +226,7 @@ def pool_options(limit: int | None, process: Process) -> tuple[dict[str, Any], s
             f"spare) / ({process.workers} workers, {instances}) = {share}"
         )
         if share < 1:
-            reason += ": fewer than one each, so 1, and the limit is exceeded (W008)"
+            reason += ": fewer than one each, so 1, and the limit is exceeded (W007)"
     return {**size, "timeout": POOL_TIMEOUT}, reason
 
 

@@ -23,6 +23,7 @@ from cfsettings.configure import (
     set_by_project,
     startproject_sqlite,
 )
+from cfsettings.email import CONSOLE_BACKEND, mailers_supported
 from cfsettings.platform.secret_key import DEVELOPMENT_KEY
 from cfsettings.platform.static import WHITENOISE_MIDDLEWARE, WHITENOISE_STORAGE
 from tests.fixtures import POSTGRESQL_ENGINE, service, vcap
@@ -97,7 +98,17 @@ def test_off_cloud_foundry_a_startproject_keeps_working(startproject_settings):
     assert settings["DEBUG"] is True
     assert settings["INSTALLED_APPS"] == [*before["INSTALLED_APPS"], "cfsettings"]
     assert settings["MIDDLEWARE"] == [HEALTH_MIDDLEWARE, *before["MIDDLEWARE"]]
-    assert set(applied) == {"DATABASES", "CACHES", "ALLOWED_HOSTS", "INSTALLED_APPS", "MIDDLEWARE"}
+    mail = "MAILERS" if mailers_supported() else "EMAIL_BACKEND"  # printed to the console
+    console = settings["MAILERS"]["default"]["BACKEND"] if mail == "MAILERS" else settings[mail]
+    assert console == CONSOLE_BACKEND
+    assert set(applied) == {
+        "DATABASES",
+        "CACHES",
+        "ALLOWED_HOSTS",
+        "INSTALLED_APPS",
+        "MIDDLEWARE",
+        mail,
+    }
     changed = {name for name in settings if settings[name] is not before.get(name)}
     assert changed == set(applied)
 
@@ -260,7 +271,7 @@ def test_a_new_family_is_one_applier():
     assert settings["STORAGES"]["staticfiles"]["BACKEND"].endswith("StaticFilesStorage")
     context.offer_entries("OTHER", {"a": 1}, "x")
     assert settings["OTHER"] == {"a": 1}
-    assert len(APPLIERS) == 6
+    assert len(APPLIERS) == 8
 
 
 # --- check --deploy on the real thing --------------------------------------------------------
@@ -317,3 +328,68 @@ def test_without_whitenoise_only_static_root(startproject_settings, monkeypatch)
     assert "STORAGES" not in settings and "STORAGES" not in applied
     assert WHITENOISE_MIDDLEWARE not in settings["MIDDLEWARE"]
     assert settings["STATIC_ROOT"].endswith("staticfiles")
+
+
+# --- uploads and mail (issue 11): storages() and email_settings() as appliers ---------------
+
+BUCKET = service(
+    "uploads",
+    {
+        "bucket_name": "mysite-uploads",
+        "region": "eu-west-1",
+        "access_key_id": "AKIAEXAMPLE",
+        "secret_access_key": "s3cret/key",
+    },
+    label="csb-aws-s3-bucket",
+    tags=["s3"],
+)
+RELAY = service(
+    "mail",
+    {"host": "smtp.example.test", "port": 587, "username": "u", "password": "p", "from": "a@b.c"},
+    label="user-provided",
+    tags=["smtp"],
+)
+
+
+def on_cf_with(*documents: dict[str, Any]) -> dict[str, str]:
+    """On Cloud Foundry with the database of ``cf()`` and these services bound too."""
+    env = cf(SECRET_KEY=KEY)
+    bound = json.loads(env["VCAP_SERVICES"])
+    for document in documents:
+        for label, instances in document.items():
+            bound.setdefault(label, []).extend(instances)
+    return {**env, "VCAP_SERVICES": json.dumps(bound)}
+
+
+def test_a_bound_bucket_and_relay_are_applied_beside_the_static_files(startproject_settings):
+    settings = namespace(startproject_settings)
+    applied = configure(settings, environ=on_cf_with(BUCKET, RELAY))
+    assert settings["STORAGES"]["default"]["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert settings["STORAGES"]["default"]["OPTIONS"]["bucket_name"] == "mysite-uploads"
+    assert settings["STORAGES"]["uploads"]["OPTIONS"]["bucket_name"] == "mysite-uploads"
+    assert settings["STORAGES"]["staticfiles"] == {"BACKEND": WHITENOISE_STORAGE}
+    assert applied["STORAGES"] == "static_settings()"  # the last to add an entry
+    assert settings["DEFAULT_FROM_EMAIL"] == "a@b.c"
+    if mailers_supported():
+        assert settings["MAILERS"]["default"]["OPTIONS"]["host"] == "smtp.example.test"
+    else:
+        assert settings["EMAIL_HOST"] == "smtp.example.test"
+    assert applied["DEFAULT_FROM_EMAIL"] == "email_settings()"
+
+
+def test_without_a_bucket_or_relay_on_cloud_foundry_django_keeps_its_own(startproject_settings):
+    settings = namespace(startproject_settings)
+    applied = configure(settings, environ=on_cf_with())
+    assert settings["STORAGES"]["default"] == {
+        "BACKEND": "django.core.files.storage.FileSystemStorage"
+    }  # cfsettings.W006 warns about file fields there
+    assert not {"MAILERS", "EMAIL_BACKEND", "DEFAULT_FROM_EMAIL"} & set(applied)
+
+
+def test_the_projects_own_storages_and_mail_are_kept(startproject_settings):
+    settings = namespace(startproject_settings)
+    mine = {"default": {"BACKEND": "mine"}, "staticfiles": {"BACKEND": "mine too"}}
+    settings.update(STORAGES=mine, EMAIL_HOST="mail.mine.example")
+    applied = configure(settings, environ=on_cf_with(BUCKET, RELAY))
+    assert settings["STORAGES"] is mine and settings["EMAIL_HOST"] == "mail.mine.example"
+    assert not {"STORAGES", "MAILERS", "EMAIL_BACKEND", "DEFAULT_FROM_EMAIL"} & set(applied)

@@ -177,7 +177,7 @@ def test_the_pool_arithmetic_says_how_it_was_reached():
     pool, reason = pool_options(3, Process(True, "test", 4, 1, None))
     assert pool["max_size"] == pool["min_size"] == 1
     assert "per instance) = 0: fewer than one each, so 1" in reason
-    assert "W008" in reason
+    assert "W007" in reason
     _, reason = pool_options(None, Process(True, "test", 1, 1, None))
     assert reason.endswith(f"no stated limit, so {DEFAULT_POOL['max_size']} per worker")
 

@@ -1,4 +1,4 @@
-"""Decide what kind of service each binding is: MySQL, PostgreSQL, Redis or Memcached.
+"""Decide what kind of service each binding is: a database, a cache, a bucket or an SMTP relay.
 
 The rules are the ones java-cfenv and Spring Cloud Connectors users know (tags, label,
 URI scheme, ``jdbcUrl``), plus Memcached, which those libraries do not detect. Evidence is
@@ -7,7 +7,8 @@ weighed in this order, strongest first, and the first level that names exactly o
 1. the scheme of a URI in the credentials (``uri``, ``url``, ``<scheme>Uri``, ``jdbcUrl``);
 2. the service's tags;
 3. the service's label (substring, so ``p.mysql``, ``cleardb``, ``rediscloud`` all count);
-4. the shape of the credentials (a ``servers`` list means Memcached).
+4. the shape of the credentials (a ``servers`` list means Memcached; a bucket with an access
+   key and its secret means S3-compatible storage).
 
 A level whose evidence names two kinds is ambiguous: the next level may settle it, and an
 error names the service when none does. Each service is classified once, so a service that
@@ -23,6 +24,7 @@ from cfsettings.bindings.service import Service
 from cfsettings.bindings.vocabulary import (
     CACHE_KINDS,
     DATABASE_KINDS,
+    EMAIL_KINDS,
     JDBC_KEYS,
     LABEL_PARTS,
     MEMCACHED,
@@ -30,7 +32,13 @@ from cfsettings.bindings.vocabulary import (
     POSTGRESQL,
     R2DBC_KEYS,
     REDIS,
+    S3,
+    S3_ACCESS_KEYS,
+    S3_BUCKET_KEYS,
+    S3_SECRET_KEYS,
     SCHEME_KIND,
+    SMTP,
+    STORAGE_KINDS,
     TAGS,
     URI_KEYS,
     WEB_SCHEMES,
@@ -44,10 +52,14 @@ if TYPE_CHECKING:
 __all__ = [
     "CACHE_KINDS",
     "DATABASE_KINDS",
+    "EMAIL_KINDS",
     "MEMCACHED",
     "MYSQL",
     "POSTGRESQL",
     "REDIS",
+    "S3",
+    "SMTP",
+    "STORAGE_KINDS",
     "Ignored",
     "Match",
     "classify",
@@ -204,9 +216,16 @@ def _by_label(service: Service) -> list[tuple[str, str]]:
 
 
 def _by_shape(service: Service) -> list[tuple[str, str]]:
-    if "servers" in lower_keys(service.credentials):
+    keys = lower_keys(service.credentials)
+    if "servers" in keys:
         return [(MEMCACHED, "credential 'servers'")]
+    found = [next((k for k in names if k in keys), None) for names in _S3_SHAPE]
+    if all(found):
+        return [(S3, f"credentials {', '.join(repr(key) for key in found)}")]
     return []
+
+
+_S3_SHAPE = (S3_BUCKET_KEYS, S3_ACCESS_KEYS, S3_SECRET_KEYS)
 
 
 def classify_all(services: Iterable[Service]) -> list[Match | Ignored]:

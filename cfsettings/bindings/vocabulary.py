@@ -14,6 +14,12 @@ MEMCACHED = "memcached"
 
 DATABASE_KINDS = (MYSQL, POSTGRESQL)
 CACHE_KINDS = (REDIS, MEMCACHED)
+#: Object storage and mail relays (``storage``, ``email``): classified here, read by
+#: ``bindings.s3`` and ``bindings.smtp``.
+S3 = "s3"
+SMTP = "smtp"
+STORAGE_KINDS = (S3,)
+EMAIL_KINDS = (SMTP,)
 
 DEFAULT_PORTS = {MYSQL: 3306, POSTGRESQL: 5432, REDIS: 6379, MEMCACHED: 11211}
 
@@ -22,23 +28,34 @@ TAGS: dict[str, tuple[str, ...]] = {
     POSTGRESQL: ("postgres", "postgresql"),
     REDIS: ("redis",),
     MEMCACHED: ("memcache", "memcached"),
+    S3: ("s3", "minio"),
+    SMTP: ("smtp",),
 }
 LABEL_PARTS: dict[str, tuple[str, ...]] = {
     MYSQL: ("mysql", "mariadb", "cleardb"),
     POSTGRESQL: ("postgres", "elephantsql"),
     REDIS: ("redis",),
     MEMCACHED: ("memcache", "memcachier"),  # "memcache" also covers memcachedcloud
+    S3: ("s3", "minio", "ecs-bucket"),  # csb-aws-s3-bucket, cloud.gov's s3, Dell ECS
+    SMTP: ("smtp", "sendgrid"),
 }
 SCHEMES: dict[str, tuple[str, ...]] = {
     MYSQL: ("mysql", "mysql2", "mariadb"),
     POSTGRESQL: ("postgres", "postgresql", "pgsql"),
     REDIS: ("redis", "rediss"),
     MEMCACHED: ("memcache", "memcached"),
+    S3: ("s3",),
+    SMTP: ("smtp", "smtps"),
 }
 JDBC_PREFIXES: dict[str, tuple[str, ...]] = {
     MYSQL: ("jdbc:mysql:", "jdbc:mariadb:"),
     POSTGRESQL: ("jdbc:postgresql:",),
 }
+#: S3-compatible credentials without tag, label or URI (Google Cloud Storage HMAC keys): a
+#: bucket and both halves of an access key.
+S3_BUCKET_KEYS = ("bucket", "bucket_name")
+S3_ACCESS_KEYS = ("access_key_id", "aws_access_key_id", "access_key", "hmac_access_id")
+S3_SECRET_KEYS = ("secret_access_key", "aws_secret_access_key", "secret_key", "hmac_secret")
 #: Schemes of links that brokers add beside the connection URI (dashboards, consoles).
 WEB_SCHEMES = ("http", "https")
 WEB_PREFIXES = tuple(f"{scheme}://" for scheme in WEB_SCHEMES)

@@ -13,15 +13,21 @@ cfsettings.E002    Error    a bound service's driver is not installed
 cfsettings.E003    Error    the service bindings cannot be read
 cfsettings.E004    Error    a bound Redis CA fails strict verification, which this Python
                             uses (3.13+): every TLS connection to it fails
+cfsettings.E005    Error    a bucket is bound but django-storages or boto3 is missing
 cfsettings.W001    Warning  several databases (or caches) bound, none chosen as default
 cfsettings.W002    Warning  DATABASE_URL (or REDIS_URL) set but a bound service wins
 cfsettings.W003    Warning  several binding sources set: only the first is read
 cfsettings.W004    Warning  as E004, on a Python that does not verify strictly yet
 cfsettings.W005    Warning  DEBUG is on on Cloud Foundry
-cfsettings.W008    Warning  workers x threads (or pool size) exceed the connections a
+cfsettings.W006    Warning  on Cloud Foundry, a file field stores on the container's disk
+cfsettings.W007    Warning  workers x threads (or pool size) exceed the connections a
                             bound database allows (checks/connections.py)
 cfsettings.I001    Info     a bound service matched no database or cache
+cfsettings.I002    Info     an SMTP relay is bound but names no sender address
 =================  =======  =========================================================
+
+Each family lives in a module of its own: ``strict_ca``, ``platform``, ``storage`` (W006,
+E005, I002) and ``connections`` beside this one.
 """
 
 from __future__ import annotations
@@ -188,6 +194,8 @@ def _in_memory(name: Any) -> bool:
 def _missing_drivers(matches: list[Match]) -> list[checks.CheckMessage]:
     messages: list[checks.CheckMessage] = []
     for match in matches:
+        if match.kind not in DRIVERS:  # buckets and SMTP relays: checks/storage.py
+            continue
         modules, install = DRIVERS[match.kind]
         if match.kind == MEMCACHED and _needs_pylibmc(match):
             modules, install = PYLIBMC

@@ -1,4 +1,4 @@
-"""W008: the app may open more connections than its database binding allows.
+"""W007: the app may open more connections than its database binding allows.
 
 The failure ("too many connections") appears only under load, on the instance that opens one
 too many; the arithmetic is known at deploy time. Per instance, each worker process opens at
@@ -30,7 +30,7 @@ PSYCOPG_POOL_DEFAULT = 4
 
 
 def check_connection_limits(env: Mapping[str, str]) -> list[checks.CheckMessage]:
-    """W008 for each bound database whose stated limit the configured concurrency exceeds."""
+    """W007 for each bound database whose stated limit the configured concurrency exceeds."""
     try:
         services = read_services(env)
         process = read_process(env, argv=[])  # the web process's environment, not manage.py's
@@ -92,6 +92,6 @@ def _over_limit(
             hint="Lower WEB_CONCURRENCY, the threads or OPTIONS['pool']['max_size'], bind a "
             "plan with more connections, or reach the database through a transaction "
             "pooler (see the connections page of cfsettings' docs).",
-            id="cfsettings.W008",
+            id="cfsettings.W007",
         )
     ]

@@ -98,6 +98,15 @@ def render_text(report: dict[str, Any]) -> str:
         else:
             lines.append(f"  {_show(repr(value))}")
 
+    if any(entry["kind"] in ("s3", "smtp") for entry in services):  # buckets and relays
+        for name in ("STORAGES", "EMAIL"):
+            lines += ["", f"{name} ({settings['from']})"]
+            value = settings.get(name)
+            if failed(value):
+                lines.extend(_wrap("  not built: ", _show(value["error"])))
+            else:
+                lines.extend(_aliases(value) if isinstance(value, dict) else [f"  {value!r}"])
+
     lines.extend(_platform(report["platform"]))
     if report["errors"]:
         lines += ["", f"Problems ({len(report['errors'])})"]

@@ -28,6 +28,8 @@ from cfsettings.bindings.classify import (
     MYSQL,
     POSTGRESQL,
     REDIS,
+    S3,
+    SMTP,
     Ignored,
     Match,
     classify,
@@ -45,13 +47,21 @@ from cfsettings.caches import DEFAULT_CACHE_VARIABLE, REDIS_URL, caches
 from cfsettings.connections import Connecting
 from cfsettings.databases import DATABASE_URL, DEFAULT_DATABASE_VARIABLE, databases
 from cfsettings.defaults import pick_default, requested_defaults
+from cfsettings.explain.storage_email import add_storage_email
 from cfsettings.hosts import INTERNAL_IP_VARIABLE, allowed_hosts
 from cfsettings.masking import Masker
 from cfsettings.platform.explain import platform_report
 from cfsettings.platform.logging import LOG_LEVEL_VARIABLE
 from cfsettings.platform.secret_key import SECRET_KEY_VARIABLES
 
-KIND_NAMES = {MYSQL: "MySQL", POSTGRESQL: "PostgreSQL", REDIS: "Redis", MEMCACHED: "Memcached"}
+KIND_NAMES = {
+    MYSQL: "MySQL",
+    POSTGRESQL: "PostgreSQL",
+    REDIS: "Redis",
+    MEMCACHED: "Memcached",
+    S3: "S3-compatible object storage",
+    SMTP: "an SMTP relay",
+}
 WIDTH = 80
 
 #: The variables of ``cf env``'s "User-Provided" section that change cfsettings' decisions.
@@ -160,9 +170,10 @@ def _collect(
                 entry["ignored"] = decision.reason
                 continue
             entry["kind"], entry["rule"] = decision.kind, decision.rule
-            endpoint = read_endpoint(decision)
-            if endpoint.password:
-                masker.add(endpoint.password)
+            if decision.kind in DATABASE_KINDS + CACHE_KINDS:  # buckets, relays: elsewhere
+                endpoint = read_endpoint(decision)
+                if endpoint.password:
+                    masker.add(endpoint.password)
             if decision.kind in DATABASE_KINDS:  # poolers, ASGI, limit: cfsettings.connections
                 plan = Connecting(environ, None, None).plan(endpoint, service.credentials)
                 entry["connections"] = plan.as_data()
@@ -177,6 +188,7 @@ def _collect(
         report["defaults"][name] = _default(name, environ, decisions, computed, settings, report)
     report["settings"].update(computed)
     report["platform"] = platform_report(environ, settings, masker)
+    add_storage_email(report, environ, masker, settings)
     return report
 
 

@@ -6,4 +6,4 @@ from guestbook.models import Entry
 class EntryForm(forms.ModelForm):
     class Meta:
         model = Entry
-        fields = ("name", "message")
+        fields = ("name", "message", "attachment")

@@ -77,4 +77,12 @@ STATIC_URL = "static/"
 # run.py collects here on a laptop; on Cloud Foundry cfsettings would choose the same.
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# Uploads: configure() puts them in the bound S3-compatible bucket; without one, MEDIA_ROOT
+# (a container's disk loses them: cfsettings.W006 says so on Cloud Foundry).
+MEDIA_ROOT = BASE_DIR / "media"
+
+# Mail: configure() uses the bound SMTP relay (`cf cups mail -t smtp`), else prints mail to the
+# console on a laptop. New entries are mailed to GUESTBOOK_NOTIFY, when set.
+GUESTBOOK_NOTIFY = [to.strip() for to in os.environ.get("GUESTBOOK_NOTIFY", "").split(",") if to]
+
 cfsettings.configure(globals())

@@ -272,7 +272,7 @@ def test_several_binding_sources_warn(tmp_path):
 
 def test_a_service_that_matched_nothing_is_info():
     environ = vcap(
-        service("mail", {"smtp_host": "smtp.example.com", "password": HOSTILE}, tags=["smtp"]),
+        service("dir", {"ldap_host": "ldap.example.com", "password": HOSTILE}, tags=["ldap"]),
         service("typo", {"hostname": "db.example.com"}, tags=["postgress"]),
     )
     found = run(environ)

@@ -1,4 +1,4 @@
-"""W008: more connections configured per instance than the bound database allows."""
+"""W007: more connections configured per instance than the bound database allows."""
 
 from __future__ import annotations
 
@@ -17,14 +17,14 @@ ELEPHANT = document("elephantsql")  # max_conns "5"
 
 
 def run(environ: dict[str, str], configured: dict[str, Any] | None = None) -> list[str]:
-    """The W008 messages for ``environ``, with ``DATABASES`` built from it unless given."""
+    """The W007 messages for ``environ``, with ``DATABASES`` built from it unless given."""
     if configured is None:
         configured = databases(environ=environ)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # overriding DATABASES: on purpose
         with override_settings(DATABASES=configured):
             messages = check_cfsettings(None, environ=environ)
-    return [m.msg for m in messages if m.id == "cfsettings.W008"]
+    return [m.msg for m in messages if m.id == "cfsettings.W007"]
 
 
 def test_sync_workers_and_threads_over_the_limit_warn(monkeypatch):
@@ -35,7 +35,7 @@ def test_sync_workers_and_threads_over_the_limit_warn(monkeypatch):
     assert "(the binding states max_conns=5)" in message
     assert "may open 6: 3 workers x 2 threads per instance" in message
     level = check_cfsettings(None, environ=environ)
-    assert all(isinstance(m, checks.Warning) for m in level if m.id == "cfsettings.W008")
+    assert all(isinstance(m, checks.Warning) for m in level if m.id == "cfsettings.W007")
 
 
 def test_within_the_limit_nothing_is_said():

@@ -620,12 +620,34 @@ def site(tmp_path: Path) -> Path:
 
 
 def test_check_deploy_finds_nothing_to_fix_in_production_settings(tmp_path, site):
-    """On Cloud Foundry with a database and a cache bound (`check` connects to neither): what
-    is left are the two HSTS choices cfsettings leaves to the site's owner (subdomains and
-    preload outlive a mistake by far more than the default hour)."""
+    """On Cloud Foundry with a database, a cache, a bucket for the attachments and a mail
+    relay bound (`check` connects to none of them): what is left are the two HSTS choices
+    cfsettings leaves to the site's owner (subdomains and preload outlive a mistake by far
+    more than the default hour)."""
     services = {
         "postgres": [postgres_service("guestbook", "guestbook_app", HOSTILE_PASSWORD)],
         "p.redis": [redis_service()],
+        "csb-aws-s3-bucket": [
+            {
+                "name": "attachments",
+                "label": "csb-aws-s3-bucket",
+                "tags": ["aws", "s3"],
+                "credentials": {
+                    "bucket_name": "guestbook-attachments",
+                    "region": "eu-west-1",
+                    "access_key_id": "AKIAEXAMPLE",
+                    "secret_access_key": HOSTILE_PASSWORD,
+                },
+            }
+        ],
+        "sendgrid": [
+            {
+                "name": "mail",
+                "label": "sendgrid",
+                "tags": [],
+                "credentials": {"api_key": "SG.example", "from": "noreply@example.test"},
+            }
+        ],
     }
     env = cf_environment(tmp_path, free_port(), VCAP_SERVICES=json.dumps(services))
     result = manage(site, env, "check", "--deploy")
@@ -672,3 +694,132 @@ def test_debug_locally_works_without_a_secret_key(tmp_path, site):
         del env[name]
     result = manage(site, env, "check")
     assert result.returncode == 0, result.stderr
+
+
+# --- a bucket for attachments and a relay for notifications (issue 11) ----------------------
+
+
+def post_multipart(app: Served, form: dict[str, str], name: str, content: bytes) -> Response:
+    """Sign the guestbook with a file attached, as a browser's multipart form does."""
+    browser = Browser(app.port)
+    page = browser.get("/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert token, page.text[:2000]
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+        for key, value in {"csrfmiddlewaretoken": token[1], **form}.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="attachment"; '
+        f'filename="{name}"\r\nContent-Type: text/plain\r\n\r\n'.encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    headers = {
+        "Host": ROUTE,
+        "X-Forwarded-Proto": "https",
+        "Origin": f"https://{ROUTE}",
+        "Cookie": "; ".join(f"{k}={v}" for k, v in browser.cookies.items()),
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+    }
+    connection = http.client.HTTPConnection(HOST, app.port, timeout=30)
+    try:
+        connection.request("POST", "/", body=b"".join(parts), headers=headers)
+        raw = connection.getresponse()
+        return Response(raw.status, raw.headers, raw.read().decode("utf-8", "replace"))
+    finally:
+        connection.close()
+
+
+def test_attachment_in_the_bound_bucket_and_a_mail_through_the_bound_relay(tmp_path):
+    """PostgreSQL, an S3-compatible bucket (moto) and an SMTP relay (aiosmtpd, STARTTLS and
+    AUTH) bound: the attachment lands in the bucket, the notification reaches the relay."""
+    from tests.objectstore import moto_server
+    from tests.smtp import smtp_servers
+
+    (tmp_path / "moto").mkdir()
+    (tmp_path / "smtp").mkdir()
+    with (
+        postgres_database_as(HOSTILE_PASSWORD, "guestbook") as (database, user),
+        moto_server(tmp_path / "moto") as s3,
+        smtp_servers(tmp_path / "smtp") as start_relay,
+    ):
+        relay = start_relay("starttls")
+        bucket = s3.new_bucket()
+        services = {
+            "postgres": [postgres_service(database, user, HOSTILE_PASSWORD)],
+            "user-provided": [
+                {
+                    "name": "attachments",
+                    "label": "user-provided",
+                    "tags": ["s3"],
+                    "credentials": {
+                        "endpoint": s3.endpoint,
+                        "access_key_id": s3.access_key,
+                        "secret_access_key": s3.secret_key,
+                        "bucket": bucket,
+                    },
+                },
+                {
+                    "name": "mail",
+                    "label": "user-provided",
+                    "tags": ["smtp"],
+                    "credentials": {
+                        "host": relay.host,
+                        "port": relay.port,
+                        "username": relay.username,
+                        "password": relay.password,
+                        "from": "Guestbook <noreply@guestbook.example.test>",
+                        "tls": True,
+                    },
+                },
+            ],
+        }
+        port = free_port()
+        env = cf_environment(
+            tmp_path,
+            port,
+            VCAP_SERVICES=json.dumps(services),
+            GUESTBOOK_NOTIFY="owner@example.test",
+            SSL_CERT_FILE=relay.ca_file,  # the relay's certificate is signed by a test CA
+        )
+        with served(tmp_path, env, port) as app:
+            content = f"attached {uuid.uuid4()}".encode()
+            posted = post_multipart(
+                app, {"name": "Grace", "message": "See file"}, "note.txt", content
+            )
+            assert posted.status == 302, posted.text[:2000]
+
+            (key,) = s3.keys(bucket)
+            assert re.fullmatch(r"attachments/\d{4}/\d{2}/note(_\w+)?\.txt", key), key
+            assert s3.read(bucket, key) == content
+            page = Browser(port).get("/")
+            link = re.search(r'<a class="attachment" href="([^"]+)">', page.text)
+            assert link, page.text[:2000]
+            assert link[1].startswith(f"{s3.endpoint}/{bucket}/{key}?")  # signed, in the bucket
+
+            (mail,) = relay.messages
+            assert (mail.login, mail.encrypted) == (relay.username, True)
+            assert mail.mail_from == "noreply@guestbook.example.test"
+            assert mail.rcpt_tos == ["owner@example.test"]
+            text = mail.content.decode()
+            assert "New guestbook entry from Grace" in text
+            assert key in text
+        check_no_secrets(app, HOSTILE_PASSWORD, s3.secret_key, relay.password)
+
+
+def test_check_warns_when_attachments_would_stay_in_the_container(tmp_path, site):
+    """The same site with only a database bound: its FileField would write to the container's
+    disk (cfsettings.W006), and a relay bound without a sender is pointed out (I002)."""
+    services = {
+        "postgres": [postgres_service("guestbook", "guestbook_app", HOSTILE_PASSWORD)],
+        "sendgrid": [{"name": "mail", "label": "sendgrid", "credentials": {"api_key": "SG.x"}}],
+    }
+    env = cf_environment(tmp_path, free_port(), VCAP_SERVICES=json.dumps(services))
+    result = manage(site, env, "check")
+    assert result.returncode == 0, result.stderr  # warnings do not stop the deploy
+    output = result.stdout + result.stderr
+    assert "(cfsettings.W006) guestbook.Entry.attachment stores uploads" in output
+    assert "(cfsettings.I002) Bound SMTP relay 'mail' names no sender address" in output
+    assert "SG.x" not in output

@@ -28,6 +28,7 @@ from cfsettings.explain.render import render_text
 from cfsettings.explain.report import WIDTH, build_report
 from cfsettings.masking import MASK
 from tests.fixtures import CA_PEM, HOSTILE, HOSTILE_QUOTED, document, names, service, vcap
+from tests.storage.fixtures import storage_document
 
 CFENV = Path(__file__).resolve().parents[1] / "cfenv"
 APPLICATION = json.dumps(
@@ -598,7 +599,8 @@ def test_explain_and_checks_on_the_example_project(tmp_path):
         and key not in ("DATABASE_URL", "REDIS_URL", SERVICE_BINDING_ROOT)
     }
     environ.update(
-        vcap(document("p.mysql"), document("p.redis")),
+        # With a bucket for the guestbook's attachments (else cfsettings.W006 warns).
+        vcap(document("p.mysql"), document("p.redis"), storage_document("csb-aws-s3-bucket")),
         VCAP_APPLICATION=APPLICATION,
         SECRET_KEY="example-project-test-key-" + "x" * 40,
         CFSETTINGS_CERT_DIR=str(tmp_path / "certs"),
@@ -621,6 +623,8 @@ def test_explain_and_checks_on_the_example_project(tmp_path):
     assert "becomes DATABASES['default'] and DATABASES['orders-db']" in explained.stdout
     assert "KEY_PREFIX: guestbook" in explained.stdout
     assert "Vq3xZ9kP2mL8rT5w" not in explained.stdout
+    assert "becomes STORAGES['default'] and STORAGES['uploads']" in explained.stdout
+    assert "wJalrXUtnFEMI" not in explained.stdout
     checked = manage("check", "--tag", "cfsettings")
     assert checked.returncode == 0, checked.stderr
     assert "System check identified no issues" in checked.stdout

@@ -1,0 +1,85 @@
+"""Typed reads of one service's credentials, for the bucket and SMTP relay readers.
+
+Every problem is an ``ImproperlyConfigured`` naming the service, its kind and the field,
+never the value: a value in the wrong place may well be a secret.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cfsettings.bindings.classify import lower_keys
+from cfsettings.errors import improperly_configured
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from cfsettings.bindings.classify import Match
+
+TRUE = ("true", "yes", "on", "1")
+FALSE = ("false", "no", "off", "0")
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The lower-cased credentials of one matched service, and who to blame in errors."""
+
+    service: str
+    kind: str
+    fields: dict[str, Any]
+
+    @classmethod
+    def of(cls, match: Match) -> Reader:
+        return cls(match.service.name, match.kind, lower_keys(match.service.credentials))
+
+    def key(self, keys: tuple[str, ...]) -> str | None:
+        """The first of ``keys`` holding a value (neither null nor empty)."""
+        return next((k for k in keys if self.fields.get(k) not in (None, "")), None)
+
+    def text(self, keys: tuple[str, ...]) -> str | None:
+        """The first of ``keys`` as text (numbers allowed: a port, a numeric bucket)."""
+        key = self.key(keys)
+        if key is None:
+            return None
+        value = self.fields[key]
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise self.error(f"'{key}' must be a string")
+        return str(value).strip()
+
+    def port(self, keys: tuple[str, ...]) -> int | None:
+        key = self.key(keys)
+        if key is None:
+            return None
+        return self.port_number(self.fields[key], key)
+
+    def port_number(self, value: Any, field: str) -> int:
+        text = str(value).strip() if isinstance(value, (str, int)) else ""
+        if isinstance(value, bool) or not (text.isascii() and text.isdigit()):
+            raise self.error(f"'{field}' is not a port number")
+        if not 0 < int(text) < 65536:
+            raise self.error(f"'{field}' is not a port number")
+        return int(text)
+
+    def flag(self, keys: tuple[str, ...], extra: dict[str, str] | None = None) -> bool | None:
+        """A yes/no field (a JSON boolean or ``true``/``false`` text); ``None`` if absent.
+
+        ``extra`` holds URI query parameters, consulted after the fields.
+        """
+        for key in keys:
+            if key in self.fields and self.fields[key] not in (None, ""):
+                return self.boolean(self.fields[key], key)
+        for key in keys:
+            if extra and key in extra:
+                return self.boolean(extra[key], key)
+        return None
+
+    def boolean(self, value: Any, field: str) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in TRUE + FALSE:
+            return value.strip().lower() in TRUE
+        raise self.error(f"'{field}' must be true or false")
+
+    def error(self, problem: str) -> Exception:
+        return improperly_configured(f"Service {self.service!r} ({self.kind}): {problem}.")
