@@ -71,6 +71,14 @@ class ClusterLock(ABC):
     def close(self) -> None:
         """Drop the lock's connection or file, which frees the lock if still held."""
 
+    def lost(self) -> str | None:
+        """Why the lock is no longer ours, or None while it is (to explain a failed step)."""
+        try:
+            self.verify()
+        except LockLost as exc:
+            return str(exc)
+        return None
+
     def reset(self) -> None:
         """Forget a session the server dropped, so the next try connects afresh."""
         self.close()

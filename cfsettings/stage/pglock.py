@@ -72,6 +72,7 @@ class PostgresLock(ClusterLock):
         self._lost: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._victim: Any = None  # the migrating driver connection, while guarded
         self.interval = KEEPALIVE_MAX
 
     def try_acquire(self) -> bool:
@@ -127,12 +128,17 @@ class PostgresLock(ClusterLock):
         self._thread.start()
 
     def _keepalive(self) -> None:
-        """Use the lock's session often enough that no idle timeout ends it."""
+        """Use the lock's session often enough that no idle timeout ends it; once it is lost,
+        cancel the statement the migrating connection runs (the fence stops the rest)."""
         while not self._stop.wait(self.interval):
             with self._mutex:
                 try:
                     self._check()
                 except LockLost:
+                    victim = self._victim
+                    if victim is not None:
+                        with suppress(Exception):
+                            victim.cancel()
                     return
 
     def _stop_keepalive(self) -> None:
@@ -182,8 +188,13 @@ class PostgresLock(ClusterLock):
                 self._prove(connection)
                 return execute(sql, params, many, context)
 
-        with connection.execute_wrapper(fence):
-            yield
+        connection.ensure_connection()
+        self._victim = connection.connection
+        try:
+            with connection.execute_wrapper(fence):
+                yield
+        finally:
+            self._victim = None
 
     def _prove(self, connection: BaseDatabaseWrapper) -> None:
         """In the recording transaction: take the fence, then see the lock is still ours."""

@@ -247,6 +247,9 @@ class AliasStager:
             raise self.fail(f"stopped at {where}: {exc}") from None
         except Exception as exc:
             where = f"migration {tracker.running}" if tracker.running else "migrate"
+            lost = lock.lost()  # a session that ended mid-step took the lock with it
+            if lost is not None:
+                raise self.fail(f"stopped at {where}: {lost}") from None
             raise self.fail(f"{where} failed: {self.reason(exc)}") from None
         parts = []
         if pending.migrations:
