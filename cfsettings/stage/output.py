@@ -81,9 +81,20 @@ class MaskedStream:
     def isatty(self) -> bool:
         return bool(getattr(self._stream, "isatty", lambda: False)())
 
+    def __getattr__(self, name: str) -> Any:  # encoding, fileno ...: as the stream has them
+        return getattr(self._stream, name)
 
-def mask_tracebacks(masker: Masker) -> None:
-    """From now on, a traceback that escapes (``--traceback``) is printed masked."""
+
+def masked(stream: Any, masker: Masker) -> MaskedStream:
+    """``stream`` masked (once: a stream already masked is returned as it is)."""
+    return stream if isinstance(stream, MaskedStream) else MaskedStream(stream, masker)
+
+
+def mask_process_output(masker: Masker) -> None:
+    """From now on, this process's ``sys.stdout``/``sys.stderr`` (a migration's ``print``) are
+    masked, and so is a traceback that escapes (``--traceback``)."""
+    sys.stdout = masked(sys.stdout, masker)
+    sys.stderr = masked(sys.stderr, masker)
 
     def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         text = "".join(traceback.format_exception(kind, value, tb))

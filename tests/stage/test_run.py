@@ -20,7 +20,6 @@ from cfsettings.stage.locks import lock_for
 from cfsettings.stage.migrating import MigrationTracker, check_summary
 from cfsettings.stage.output import reason, settings_masker, staging_masker
 from cfsettings.stage.run import AliasStager, StageOptions
-from cfsettings.stage.targets import distinct_databases
 from tests.stagekit import HOSTILE_PASSWORD, default_database, postgres
 
 
@@ -176,24 +175,6 @@ def test_an_alias_for_the_same_database_is_staged_once(db):
         assert stage("-v", "0") == ""
     assert out.count("waited") == 1
     assert "cf_stage: twin: same staging target as 'default', staged once" in out
-
-
-def test_distinct_databases_compares_engine_host_port_and_name():
-    base = {"ENGINE": "e", "HOST": "h", "PORT": 5432, "NAME": "n"}
-    databases = {
-        "default": base,
-        "alias": dict(base, PORT="5432", CONN_MAX_AGE=0),
-        "other_port": dict(base, PORT=5433),
-        "other_name": dict(base, NAME="m"),
-        "again": dict(base, NAME="m"),
-    }
-    assert distinct_databases(["default", *databases, "default"], databases) == [
-        ("default", None),
-        ("alias", "default"),
-        ("other_port", None),
-        ("other_name", None),
-        ("again", "other_name"),
-    ]
 
 
 def test_tables_for_apps_without_migrations_alone(db):

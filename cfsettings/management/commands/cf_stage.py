@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cfsettings.masking import Masker
 from cfsettings.stage.migrating import collectstatic
-from cfsettings.stage.output import MaskedStream, mask_tracebacks, reason, settings_masker
+from cfsettings.stage.output import mask_process_output, masked, reason, settings_masker
 from cfsettings.stage.run import AliasStager, StageOptions
 from cfsettings.stage.signals import Interrupted, signals_raise
 from cfsettings.stage.targets import distinct_databases
@@ -77,14 +77,14 @@ class Command(BaseCommand):
     def run_from_argv(self, argv: list[str]) -> None:
         """The command line: tracebacks are masked, and a stop signal always exits 128+n."""
         self.from_argv = True
-        mask_tracebacks(settings_masker())
+        mask_process_output(settings_masker())
         super().run_from_argv(argv)
 
     def execute(self, *args: Any, **options: Any) -> Any:
         """Mask every output path: step lines, migrate's output, errors and tracebacks."""
         self.masker = settings_masker()
-        options["stdout"] = MaskedStream(options.get("stdout") or sys.stdout, self.masker)
-        options["stderr"] = MaskedStream(options.get("stderr") or sys.stderr, self.masker)
+        options["stdout"] = masked(options.get("stdout") or sys.stdout, self.masker)
+        options["stderr"] = masked(options.get("stderr") or sys.stderr, self.masker)
         try:
             return super().execute(*args, **options)
         except CommandError:
