@@ -148,10 +148,14 @@ class PostgresLock(ClusterLock):
             self._thread = None
 
     def release(self) -> None:
-        """Check the lock was ours to the end, then end its transaction (which frees it)."""
+        """End the lock's transaction, which frees it. A transaction-scoped lock lasts as long
+        as its transaction, so a rollback that succeeds confirms it was ours until now."""
         self._stop_keepalive()
         with self._mutex:
-            self._check()
+            if self._lost is not None:
+                raise LockLost(self._lost)
+            if self._holder is None:
+                raise LockLost(f"{self.description} is not held")
             try:
                 self._connection.rollback()
                 self._connection.set_autocommit(True)
