@@ -22,7 +22,7 @@ import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from django.db import DatabaseError
@@ -200,7 +200,8 @@ class MySQLLock(ClusterLock):
             raise LockLost(f"{self.description} release not confirmed: it was not ours")
 
     def close(self) -> None:
-        self._connection.close()
+        with suppress(DatabaseError):  # a session the server ended may fail to close
+            self._connection.close()
 
 
 class FileLock(ClusterLock):
