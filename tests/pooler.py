@@ -12,6 +12,11 @@ server-side cursors, ``SET``. Tests that must prove something works through it s
     with pgbouncer("session", default_pool_size=4) as pooler:
         ...
 
+The fixtures are plain pytest fixtures: import them into the test module (``# noqa: F401``)
+or a ``conftest.py``. Note that PgBouncer 1.18 (Debian 12) does not carry prepared statements
+across server connections: connect with ``prepare_threshold=None`` in psycopg (Django's
+default client-side binding never prepares).
+
 Each pooler gets a free loopback port and a temporary directory of its own (``pgbouncer.ini``,
 ``userlist.txt``, ``pgbouncer.log``, ``pgbouncer.pid``), removed afterwards. Every database name
 is passed through to ``127.0.0.1:5432`` (the ``*`` fallback), so a test's unique database needs

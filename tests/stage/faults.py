@@ -149,3 +149,14 @@ def kill_mariadb(ids: list[int]) -> None:
         except Exception as exc:  # already gone
             if "Unknown thread id" not in str(exc):
                 raise
+
+
+def end_sessions_of(database: str) -> int:
+    """End every PostgreSQL session on ``database`` but the caller's."""
+    return len(
+        postgres_admin(
+            database,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+    )

@@ -189,3 +189,50 @@ def test_each_vendor_gets_its_lock(tmp_path):
         lock.close()
     with pytest.raises(NoClusterLock, match="no cluster lock for unknown databases"):
         lock_for(wrapper({"ENGINE": "django.db.backends.dummy"}))
+
+
+def test_a_killed_mysql_session_loses_the_lock_and_cannot_release_it():
+    from tests.stage.faults import kill_mariadb
+
+    with servers.mariadb_database() as name:
+        connection = wrapper(mariadb(name))
+        lock = lock_for(connection)
+        try:
+            assert lock.try_acquire()
+            session = lock_for(wrapper(mariadb(name)))
+            assert not session.try_acquire()
+            kill_mariadb([connection.connection.thread_id()])
+            assert "lost: its session ended" in (lock.lost() or "")
+            with pytest.raises(LockLost, match="release not confirmed \\("):
+                lock.release()
+            lock.close()  # a dead session closes quietly
+            assert session.try_acquire()
+            session.release()
+            session.close()
+        finally:
+            lock.close()
+
+
+def test_a_waiter_without_a_callback_reconnects_too():
+    from tests.stage.faults import end_sessions_of
+
+    with servers.postgres_database() as name:
+        holder, waiter = lock_for(wrapper(postgres(name))), lock_for(wrapper(postgres(name)))
+        try:
+            assert holder.try_acquire()
+            assert not waiter.try_acquire()
+            end_sessions_of(name)  # both sessions: the holder's lock goes with it
+            assert waiter.acquire(10, wait=5, poll=0.05) < 5
+            waiter.release()
+        finally:
+            holder.close()
+            waiter.close()
+
+
+def test_a_closed_file_lock_is_lost(tmp_path):
+    lock = FileLock(str(tmp_path / "db.sqlite3"))
+    assert lock.try_acquire()
+    lock.verify()
+    lock.close()
+    with pytest.raises(LockLost, match="lost: its file was closed"):
+        lock.release()

@@ -195,3 +195,29 @@ def test_the_lock_connection_is_plain_and_named():
         "sslmode": "disable",
         "application_name": "cf_stage lock",
     }
+
+
+def test_the_keepalive_notices_a_loss_on_its_own(database):
+    lock = lock_on(database)
+    try:
+        assert lock.try_acquire()
+        terminate_holder(lock, database["NAME"])
+        time.sleep(1)  # several keep-alive intervals (0.2 s)
+        assert lock._lost is not None and "its session ended" in lock._lost
+        with pytest.raises(LockLost, match="its session ended"):
+            lock.verify()
+    finally:
+        lock.close()
+
+
+def test_a_lock_session_replaced_under_it_is_not_the_holder():
+    with servers.postgres_database() as name:
+        lock = lock_on(postgres(name))
+        try:
+            assert lock.try_acquire()
+            lock._stop_keepalive()
+            lock._connection.close()  # the next query opens a new session: not the holder
+            with pytest.raises(LockLost, match="no longer held by its session"):
+                lock.verify()
+        finally:
+            lock.close()

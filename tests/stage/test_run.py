@@ -16,7 +16,7 @@ from django.db.utils import ConnectionHandler
 from django.test import override_settings
 
 from cfsettings.masking import MASK, Masker
-from cfsettings.stage.locks import lock_for
+from cfsettings.stage.locks import FileLock, lock_for
 from cfsettings.stage.migrating import MigrationTracker, check_summary
 from cfsettings.stage.output import reason, settings_masker, staging_masker
 from cfsettings.stage.run import AliasStager, StageOptions
@@ -216,3 +216,36 @@ def test_collectstatic_quietly(db, tmp_path):
 
 def test_a_check_report_it_cannot_read_still_says_what_to_do():
     assert check_summary(SystemCheckError("something else"), Masker()) == "run manage.py check"
+
+
+def test_a_lost_lock_inside_a_step_stops_that_step(db, tmp_path):
+    stager = AliasStager("default", StageOptions(), io.StringIO())
+    never_taken = FileLock(str(tmp_path / "db.sqlite3"))
+    with pytest.raises(CommandError) as raised, stager.step("createcachetable"):
+        never_taken.verify()
+    assert str(raised.value) == (
+        "cf_stage: default (sqlite): stopped before createcachetable: "
+        f"file lock {never_taken.path} lost: its file was closed"
+    )
+
+
+def test_a_release_the_lock_cannot_confirm_fails_the_run(db, tmp_path):
+    """The work succeeded, but the lock went before its release: that is an error, not 0."""
+    out = io.StringIO()
+    stager = AliasStager("default", StageOptions(), out)
+    lock = FileLock(str(tmp_path / "db.sqlite3"))
+
+    def lose_the_lock(**kwargs):
+        lock.close()
+
+    post_migrate.connect(lose_the_lock, dispatch_uid="test_run_lose_the_lock")
+    try:
+        with pytest.raises(CommandError) as raised:
+            stager._under_lock(lock)
+    finally:
+        post_migrate.disconnect(dispatch_uid="test_run_lose_the_lock")
+        lock.close()
+    assert str(raised.value) == (
+        f"cf_stage: default (sqlite): file lock {lock.path} lost: its file was closed"
+    )
+    assert "migrations applied" in out.getvalue() and "lock released" not in out.getvalue()

@@ -1,8 +1,9 @@
 """Settings for the staging tests: a small but realistic project whose database comes from env.
 
 ``STAGE_DATABASES`` is DATABASES as JSON (passwords travel in the environment, never argv);
-``STAGE_CACHES`` adds CACHES entries (JSON); ``STAGE_INSTALLED_APPS`` replaces the app list (comma-separated), ``STAGE_EXTRA_APPS`` adds to
-it (apps a test writes into a directory on PYTHONPATH).
+``STAGE_CACHES`` adds CACHES entries (JSON); ``STAGE_INSTALLED_APPS`` replaces the app list
+(comma-separated), ``STAGE_EXTRA_APPS`` adds to it (apps a test writes into a directory on
+PYTHONPATH).
 """
 
 import json
