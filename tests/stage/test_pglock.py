@@ -28,10 +28,10 @@ def wrapper(settings: dict):
 
 @pytest.fixture
 def database() -> Iterator[dict]:
-    """A fresh database and role whose idle sessions the server ends after 600 ms."""
+    """A fresh database and role whose idle sessions the server ends after 1 s."""
     with servers.postgres_database_as("pw") as (name, role):
         for setting in ("idle_in_transaction_session_timeout", "idle_session_timeout"):
-            postgres_admin("postgres", f"ALTER ROLE \"{role}\" SET {setting} = '600ms'")
+            postgres_admin("postgres", f"ALTER ROLE \"{role}\" SET {setting} = '1s'")
         yield postgres(name, role, "pw")
 
 
@@ -56,8 +56,8 @@ def test_the_keepalive_outlives_an_idle_in_transaction_timeout(database):
     lock, other = lock_on(database), lock_on(database)
     try:
         assert lock.try_acquire()
-        assert lock.interval == pytest.approx(0.2)  # a third of the role's 600 ms
-        time.sleep(2)  # more than three timeouts: only the keep-alive keeps it
+        assert lock.interval == pytest.approx(1 / 3)  # a third of the role's 1 s
+        time.sleep(3)  # three timeouts: only the keep-alive keeps it
         lock.verify()
         assert not other.try_acquire()
         state = postgres_admin(
@@ -202,7 +202,7 @@ def test_the_keepalive_notices_a_loss_on_its_own(database):
     try:
         assert lock.try_acquire()
         terminate_holder(lock, database["NAME"])
-        time.sleep(1)  # several keep-alive intervals (0.2 s)
+        time.sleep(1.5)  # several keep-alive intervals (1/3 s)
         assert lock._lost is not None and "its session ended" in lock._lost
         with pytest.raises(LockLost, match="its session ended"):
             lock.verify()
