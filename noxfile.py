@@ -5,7 +5,8 @@
   which exercise processes and servers rather than Django's API (see the README's testing
   section for why this split keeps CI under 15 minutes on two cores).
 * ``lint``, ``package`` (sdist and wheel, ``twine check --strict``, tests from the unpacked
-  sdist), ``coverage`` (100% of cfsettings, lines and branches).
+  sdist), ``coverage`` (100% of cfsettings, lines and branches), ``docs`` (Sphinx, warnings
+  are errors).
 
 ``python3 -m nox -s tests`` runs one session; ``python3 -m nox -s "fast(3.12-django6.0)"``
 one pair (``python3 -m nox -l`` lists them). Arguments after ``--`` go to pytest.
@@ -24,7 +25,7 @@ nox.options.error_on_missing_interpreters = True
 nox.options.reuse_existing_virtualenvs = True
 # uv makes the eight environments in seconds where pip takes minutes (.ci/run installs it).
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["tests", "fast", "lint", "package", "coverage"]
+nox.options.sessions = ["tests", "fast", "lint", "package", "coverage", "docs"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 TEST_DEPENDENCIES = nox.project.dependency_groups(PYPROJECT, "test")
@@ -128,10 +129,10 @@ def coverage(session: nox.Session) -> None:
     session.run("coverage", "report", "--fail-under=100")
 
 
-@nox.session(python="3.11")
+@nox.session(python=NEWEST[0])
 def docs(session: nox.Session) -> None:
     """The reference in docs/, built offline; a warning (a broken link or toctree) fails it."""
-    session.install("sphinx")
+    session.install(*nox.project.dependency_groups(PYPROJECT, "docs"))
     session.run(
         "sphinx-build", "-W", "--keep-going", "-n", "-b", "html", "docs", "docs/_build/html"
     )

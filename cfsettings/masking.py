@@ -114,7 +114,8 @@ def redact_uri(text: str) -> str:
 
 
 def spellings(secret: str) -> set[str]:
-    """The ways ``secret`` may be written in a URI, JSON, a repr or escaped terminal text.
+    """The ways ``secret`` may be written in a URI, JSON, a repr (of text or of its UTF-8 bytes),
+    a libpq conninfo string or escaped terminal text.
 
     None for blanks and runs of ``*``: they look like the mask and reveal nothing.
     """
@@ -131,12 +132,19 @@ def spellings(secret: str) -> set[str]:
                 json.dumps(form, ensure_ascii=False)[1:-1],
                 repr(form)[1:-1],
                 escape(form),
+                conninfo(form),
+                repr(form.encode("utf-8", "surrogatepass"))[2:-1],
             }
         )
     for form in list(forms):  # the secret may itself be the escaped spelling of a value
         with contextlib.suppress(ValueError):
             forms.add(json.loads(f'"{form}"'))
     return {form for form in forms if form.strip("* \t\r\n")}
+
+
+def conninfo(text: str) -> str:
+    """``text`` as a libpq connection string quotes a value (``password='it\\'s'``)."""
+    return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
 def escape(text: str) -> str:

@@ -12,15 +12,20 @@ server-side cursors, ``SET``. Tests that must prove something works through it s
     with pgbouncer("session", default_pool_size=4) as pooler:
         ...
 
+The fixtures are plain pytest fixtures: import them into the test module (``# noqa: F401``)
+or a ``conftest.py``. Note that PgBouncer 1.18 (Debian 12) does not carry prepared statements
+across server connections: connect with ``prepare_threshold=None`` in psycopg (Django's
+default client-side binding never prepares).
+
 Each pooler gets a free loopback port and a temporary directory of its own (``pgbouncer.ini``,
 ``userlist.txt``, ``pgbouncer.log``, ``pgbouncer.pid``), removed afterwards. Every database name
 is passed through to ``127.0.0.1:5432`` (the ``*`` fallback), so a test's unique database needs
 no configuring. Authentication is ``trust`` (as on the loopback server), but PgBouncer still
 only admits users listed in its auth file: ``users=`` at start, or ``add_user`` later (it
 reloads the running pooler). PgBouncer refuses to run as root, so as root it is started with
-``-u postgres`` and its directory is handed to that user. Missing ``pgbouncer`` (Debian package
-``pgbouncer``) or PostgreSQL: skipped locally, a failure under ``CI=true``
-(``tests.servers.unavailable``). The log is appended to the error when it does not start.
+``-u postgres`` (or ``-u nobody``) and its directory is handed to that user. Missing
+``pgbouncer`` (Debian package ``pgbouncer``) or PostgreSQL: skipped locally, a failure under
+``CI=true`` (``tests.servers.unavailable``). Its log is appended to the error if it fails to start.
 
 Self-contained on purpose (only ``tests.servers`` and the standard library) so other branches
 can take it as is.
@@ -48,8 +53,9 @@ from tests.servers import HOST, POSTGRES_PORT, require_port, unavailable
 POOL_MODES = ("session", "transaction", "statement")
 #: Debian's path first, then whatever PATH finds.
 CANDIDATES = ("/usr/sbin/pgbouncer",)
-#: The unprivileged account PgBouncer switches to when the tests run as root.
-RUN_AS = "postgres"
+#: The unprivileged accounts PgBouncer may switch to when the tests run as root, in order
+#: (a CI container with PostgreSQL in a service container may have no ``postgres`` user).
+RUN_AS = ("postgres", "nobody")
 START_SECONDS = 10.0
 STOP_SECONDS = 10.0
 
@@ -187,7 +193,7 @@ def pgbouncer(
     assert binary is not None
     require_port("PostgreSQL", POSTGRES_PORT)
     directory = Path(tempfile.mkdtemp(prefix="cfs-pgbouncer-"))
-    account = pwd.getpwnam(RUN_AS) if os.geteuid() == 0 else None
+    account = _unprivileged() if os.geteuid() == 0 else None
     try:
         if account is not None:  # PgBouncer refuses root: it drops to RUN_AS, who must write here
             os.chown(directory, account.pw_uid, account.pw_gid)
@@ -200,6 +206,16 @@ def pgbouncer(
     finally:
         _PASSWORDS.pop(directory, None)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _unprivileged() -> pwd.struct_passwd:
+    for name in RUN_AS:
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    unavailable("PgBouncer", f"it refuses root, and none of the users {RUN_AS} exists")
+    raise AssertionError("unreachable")  # pragma: no cover - unavailable() raises
 
 
 def _start(

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from psycopg.conninfo import make_conninfo
 
 from cfsettings.masking import (
     MASK,
+    MIN_SUBSTRING,
     Masker,
     escape,
     hides,
@@ -224,3 +228,69 @@ def test_a_secret_completed_by_the_mask_is_masked_again():
     masker = Masker()
     masker.add("a*******")  # ends in mask characters: replacing "aa*******" yields "a********"
     assert "a*******" not in masker.scrub("xaa******* and a*******")
+
+
+# Properties: every spelling of any hostile password, in DATABASES or CACHES, is masked.
+
+HOSTILE_ALPHABET = "'\"\\%@:/#?+ é=&;\n\t*$`{}[]()<>|!~^,."
+PASSWORDS = st.one_of(
+    st.text(alphabet=HOSTILE_ALPHABET + "aZ09", min_size=MIN_SUBSTRING, max_size=24),
+    st.text(st.characters(exclude_categories=("Cs",)), min_size=MIN_SUBSTRING, max_size=24),
+).filter(lambda password: len(password.strip("* \t\r\n")) >= MIN_SUBSTRING)
+
+
+def spelled(password: str) -> dict[str, tuple[str, str]]:
+    """How a password shows up in text: (the text around it, the password's own spelling)."""
+    entry = {"ENGINE": "django.db.backends.postgresql", "PASSWORD": password, "HOST": "db"}
+    percent = quote(password, safe="")
+    forms = {
+        "raw": (f"FATAL: bad password {password}", password),
+        "percent-encoded": (f"postgres://u:{percent}@db/x", percent),
+        "quote": (f"password={quote(password)}", quote(password)),
+        "quote_plus": (f"password={quote_plus(password)}", quote_plus(password)),
+        "repr of the entry": (repr(entry), repr(password)[1:-1]),
+        "JSON of the entry": (json.dumps(entry), json.dumps(password)[1:-1]),
+        "JSON, not ASCII": (
+            json.dumps(entry, ensure_ascii=False),
+            json.dumps(password, ensure_ascii=False)[1:-1],
+        ),
+        "bytes": (repr(password.encode()), repr(password.encode())[2:-1]),
+        "str of bytes": (f"error {password.encode()!s}", str(password.encode())[2:-1]),
+    }
+    if "\x00" not in password:  # libpq cannot carry a NUL at all (and cfsettings refuses one)
+        conninfo = make_conninfo("", password=password, host="db")
+        own = conninfo.split("password=", 1)[1].split(" host=")[0]
+        forms["libpq conninfo"] = (f"could not connect: {conninfo}", own.strip("'"))
+    return forms
+
+
+@settings(max_examples=150, deadline=None)
+@given(password=PASSWORDS, where=st.sampled_from(["database", "cache uri", "cache option"]))
+def test_every_spelling_of_a_hostile_password_is_masked(password, where):
+    from cfsettings.stage.output import staging_masker
+
+    databases: dict[str, Any] = {"default": {"ENGINE": "x", "NAME": "n"}}
+    caches: dict[str, Any] = {"default": {"BACKEND": "x"}}
+    if where == "database":
+        databases["default"]["PASSWORD"] = password
+    elif where == "cache uri":
+        caches["default"]["LOCATION"] = f"redis://:{quote(password, safe='')}@cache:6379/0"
+    else:
+        caches["default"]["OPTIONS"] = {"password": password}
+    masker = staging_masker(databases, caches, {})
+    for name, (text, own) in spelled(password).items():
+        masked = masker.scrub(text)
+        assert own not in masked, f"{name}: {own!r} left in {masked!r}"
+        assert MASK in masked, name
+
+
+@settings(max_examples=50, deadline=None)
+@given(password=PASSWORDS, plain=st.text(max_size=40))
+def test_masking_is_stable_and_leaves_other_text_alone(password, plain):
+    masker = Masker()
+    masker.add(password)
+    once = masker.scrub(f"{password} and {quote(password, safe='')}")
+    assert once == f"{MASK} and {MASK}"
+    assert masker.scrub(once) == once
+    assume(not any(form in plain for form in spellings(password) if len(form) >= MIN_SUBSTRING))
+    assert masker.scrub(plain) == plain

@@ -2,7 +2,9 @@
 
 Cloud Foundry stops an instance with SIGTERM; Python's default for it is to die on the spot,
 skipping cleanup. Only the first signal raises: a second one while cleanup runs is ignored,
-so the cleanup it would interrupt still finishes.
+so the cleanup it would interrupt still finishes. From the command line (``linger``) the
+process keeps ignoring them until it exits, so it always exits ``128 + signal``: restoring
+Python's own SIGINT handler would let a second Ctrl-C end it as -2 while it closes connections.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-SIGNALS = (signal.SIGTERM, signal.SIGINT)
+SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 class Interrupted(BaseException):
@@ -26,8 +28,9 @@ class Interrupted(BaseException):
 
 
 @contextmanager
-def signals_raise() -> Iterator[None]:
-    """Within the block, the first SIGTERM/SIGINT raises Interrupted; handlers restored after.
+def signals_raise(linger: bool = False) -> Iterator[None]:
+    """Within the block, the first SIGTERM/SIGINT/SIGHUP raises Interrupted; handlers restored
+    after (with ``linger``, once a signal came, stop signals stay ignored instead).
 
     Signal handlers can only be set from the main thread; elsewhere (``call_command`` from a
     worker thread) the block runs with the handlers it has.
@@ -49,4 +52,4 @@ def signals_raise() -> Iterator[None]:
         yield
     finally:
         for signum, old in previous.items():
-            signal.signal(signum, old)
+            signal.signal(signum, signal.SIG_IGN if fired and linger else old)

@@ -13,15 +13,16 @@ from django.db.utils import ConnectionHandler
 from cfsettings.stage.locks import (
     MYSQL_NAME_LIMIT,
     FileLock,
+    LockLost,
     LockTimeout,
     MySQLLock,
     NoClusterLock,
-    PostgresLock,
     ProcessLock,
     lock_for,
     mysql_lock_name,
     postgres_key,
 )
+from cfsettings.stage.pglock import PostgresLock
 from tests import servers
 from tests.stagekit import mariadb, postgres, sqlite
 
@@ -58,10 +59,10 @@ def test_one_holder_at_a_time(locks):
     first, second = locks
     assert first.try_acquire()
     assert not second.try_acquire()
-    assert first.release()
+    first.release()
     assert second.try_acquire()
     assert not first.try_acquire()
-    assert second.release()
+    second.release()
 
 
 def test_waiting_is_bounded_and_announced_once(locks):
@@ -80,7 +81,7 @@ def test_a_waiter_gets_the_lock_once_it_is_free(locks):
     assert second.acquire(0) == pytest.approx(0, abs=0.5)
     second.release()
     assert first.acquire(5, poll=0.01) < 1
-    assert first.release()
+    first.release()
 
 
 def test_closing_the_holder_frees_the_lock(locks):
@@ -89,32 +90,44 @@ def test_closing_the_holder_frees_the_lock(locks):
     assert first.try_acquire()
     first.close()
     assert second.try_acquire()
-    assert second.release()
+    second.release()
 
 
-def test_server_locks_use_a_connection_of_their_own(tmp_path):
+def test_postgres_locks_on_a_connection_of_its_own_mysql_on_the_migrating_one():
     with servers.postgres_database() as name:
         connection = wrapper(postgres(name))
         lock = lock_for(connection)
         try:
-            assert lock.try_acquire()
+            assert lock.separate and lock.try_acquire()
             assert connection.connection is None, "the lock used the migrations' connection"
-            assert lock.release()
+            lock.release()
+        finally:
+            lock.close()
+    with servers.mariadb_database() as name:
+        connection = wrapper(mariadb(name))
+        lock = lock_for(connection)
+        try:
+            assert not lock.separate and lock.try_acquire()
+            assert connection.connection is not None, "GET_LOCK must share the work's session"
+            lock.verify()
+            lock.release()
         finally:
             lock.close()
 
 
-def test_releasing_a_lock_not_held_is_reported(tmp_path):
+def test_releasing_a_lock_not_held_is_an_error(tmp_path):
     with servers.postgres_database() as name:
         lock = lock_for(wrapper(postgres(name)))
         try:
-            assert not lock.release()
+            with pytest.raises(LockLost, match="is not held"):
+                lock.release()
         finally:
             lock.close()
     with servers.mariadb_database() as name:
         lock = lock_for(wrapper(mariadb(name)))
         try:
-            assert not lock.release()
+            with pytest.raises(LockLost, match="release not confirmed: it was not ours"):
+                lock.release()
         finally:
             lock.close()
 
@@ -154,7 +167,7 @@ def test_a_64_character_database_name_locks_on_mariadb():
         lock = lock_for(wrapper(mariadb(name)))
         try:
             assert lock.try_acquire()
-            assert lock.release()
+            lock.release()
         finally:
             lock.close()
 
@@ -170,7 +183,56 @@ def test_each_vendor_gets_its_lock(tmp_path):
     for memory in [":memory:", "file:memdb?mode=memory&cache=shared"]:
         lock = lock_for(wrapper({"ENGINE": "django.db.backends.sqlite3", "NAME": memory}))
         assert isinstance(lock, ProcessLock)
-        assert lock.try_acquire() and lock.release()
+        assert lock.try_acquire()
+        lock.verify()
+        lock.release()
         lock.close()
     with pytest.raises(NoClusterLock, match="no cluster lock for unknown databases"):
         lock_for(wrapper({"ENGINE": "django.db.backends.dummy"}))
+
+
+def test_a_killed_mysql_session_loses_the_lock_and_cannot_release_it():
+    from tests.stage.faults import kill_mariadb
+
+    with servers.mariadb_database() as name:
+        connection = wrapper(mariadb(name))
+        lock = lock_for(connection)
+        try:
+            assert lock.try_acquire()
+            session = lock_for(wrapper(mariadb(name)))
+            assert not session.try_acquire()
+            kill_mariadb([connection.connection.thread_id()])
+            assert "lost: its session ended" in (lock.lost() or "")
+            with pytest.raises(LockLost, match="release not confirmed \\("):
+                lock.release()
+            lock.close()  # a dead session closes quietly
+            assert session.try_acquire()
+            session.release()
+            session.close()
+        finally:
+            lock.close()
+
+
+def test_a_waiter_without_a_callback_reconnects_too():
+    from tests.stage.faults import end_sessions_of
+
+    with servers.postgres_database() as name:
+        holder, waiter = lock_for(wrapper(postgres(name))), lock_for(wrapper(postgres(name)))
+        try:
+            assert holder.try_acquire()
+            assert not waiter.try_acquire()
+            end_sessions_of(name)  # both sessions: the holder's lock goes with it
+            assert waiter.acquire(10, wait=5, poll=0.05) < 5
+            waiter.release()
+        finally:
+            holder.close()
+            waiter.close()
+
+
+def test_a_closed_file_lock_is_lost(tmp_path):
+    lock = FileLock(str(tmp_path / "db.sqlite3"))
+    assert lock.try_acquire()
+    lock.verify()
+    lock.close()
+    with pytest.raises(LockLost, match="lost: its file was closed"):
+        lock.release()

@@ -15,17 +15,12 @@ from django.db.models.signals import post_migrate
 from django.db.utils import ConnectionHandler
 from django.test import override_settings
 
-from cfsettings.management.commands.cf_stage import distinct_databases
-from cfsettings.stage.locks import lock_for
-from cfsettings.stage.run import (
-    AliasStager,
-    MigrationTracker,
-    StageOptions,
-    check_summary,
-    reason,
-    secrets,
-)
-from tests.stagekit import HOSTILE_PASSWORD, closed_port, default_database, postgres
+from cfsettings.masking import MASK, Masker
+from cfsettings.stage.locks import FileLock, lock_for
+from cfsettings.stage.migrating import MigrationTracker, check_summary
+from cfsettings.stage.output import reason, settings_masker, staging_masker
+from cfsettings.stage.run import AliasStager, StageOptions
+from tests.stagekit import HOSTILE_PASSWORD, default_database, postgres
 
 
 @pytest.fixture
@@ -40,28 +35,43 @@ def stage(*args: str, **options) -> str:
     return out.getvalue()
 
 
-def test_secrets_cover_every_password_and_its_url_forms(monkeypatch):
-    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "su")
+def test_the_masker_learns_databases_caches_and_the_superuser():
     databases = {
         "a": {"PASSWORD": HOSTILE_PASSWORD, "OPTIONS": {"passwd": "mysql-pw", "port": 1}},
-        "b": {"PASSWORD": "", "OPTIONS": {"sslpassword": "key-pw", "password": 7}},
+        "b": {"PASSWORD": "", "OPTIONS": {"sslpassword": "key-pw", "password": 7777}},
         "c": {},
     }
-    found = secrets(databases)
-    for value in ["su", HOSTILE_PASSWORD, "mysql-pw", "key-pw"]:
-        assert {value, quote(value), quote_plus(value)} <= set(found)
-    assert "7" not in found and "" not in found
-    assert found == sorted(found, key=len, reverse=True)  # longest first: no partial scrubs
+    caches = {
+        "redis": {"LOCATION": "redis://:cache-uri-pw@host:6379/0"},
+        "other": {"LOCATION": ["redis://h:1"], "OPTIONS": {"password": "cache-opt-pw"}},
+    }
+    masker = staging_masker(databases, caches, {"DJANGO_SUPERUSER_PASSWORD": "su-secret"})
+    for value in [
+        HOSTILE_PASSWORD,
+        "mysql-pw",
+        "key-pw",
+        "7777",
+        "cache-uri-pw",
+        "cache-opt-pw",
+        "su-secret",
+    ]:
+        for spelled in (value, quote(value, safe=""), quote_plus(value)):
+            assert masker.scrub(f"said {spelled}!") == f"said {MASK}!"
+    assert masker.scrub("port 1, nothing else") == "port 1, nothing else"
+    assert repr(staging_masker({}, {}, {})) == "Masker(0 secrets)"
 
 
-def test_a_reason_is_one_short_line_without_secrets(monkeypatch):
-    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", HOSTILE_PASSWORD)
+def test_a_reason_is_one_short_masked_line(monkeypatch):
+    masker = Masker()
+    masker.add(HOSTILE_PASSWORD)
     error = RuntimeError(f"bad {HOSTILE_PASSWORD} or {quote(HOSTILE_PASSWORD)}\nline two")
-    assert reason(error) == "RuntimeError: bad *** or ***"
-    assert reason(CommandError("already a sentence")) == "already a sentence"
-    assert reason(KeyError()) == "KeyError"
-    long = reason(ValueError("x" * 1000))
+    assert reason(error, masker) == f"RuntimeError: bad {MASK} or {MASK}"
+    assert reason(CommandError("already a sentence"), masker) == "already a sentence"
+    assert reason(KeyError(), masker) == "KeyError"
+    long = reason(ValueError("x" * 1000), masker)
     assert len(long) == 300 and long.endswith("...")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "superuser-secret")
+    assert reason(ValueError("superuser-secret"), settings_masker()) == f"ValueError: {MASK}"
 
 
 def test_staging_in_process_then_nothing_to_do(db, monkeypatch):
@@ -109,7 +119,7 @@ def test_system_checks_run_only_when_there_is_work(db, monkeypatch):
             stage()
         assert str(raised.value) == (
             "cf_stage: default (sqlite): system checks failed: "
-            "(tests.E001) broken on purpose, said ***, tests.E002 (run manage.py check)"
+            f"(tests.E001) broken on purpose, said {MASK}, tests.E002 (run manage.py check)"
         )
         checks.registry.registry.registered_checks.discard(failing_check)
         stage()
@@ -125,19 +135,16 @@ def test_collectstatic_failure_is_one_line(db):
     assert str(raised.value).startswith("cf_stage: collectstatic failed: ")
 
 
-def test_an_unconfirmed_release_says_so(db):
+def test_a_release_that_cannot_be_confirmed_is_said_when_abandoning(db):
     out = io.StringIO()
     stager = AliasStager("default", StageOptions(), out)
     idle = lock_for(ConnectionHandler({"default": postgres("postgres")})["default"])
-    unreachable = {**postgres("postgres"), "PORT": str(closed_port())}
-    broken = lock_for(ConnectionHandler({"default": unreachable})["default"])
     try:
-        stager._release(idle)  # the server says it was not held
-        stager._release(broken)  # the server cannot be asked
+        stager._abandon(idle)  # never taken: the server cannot confirm a release
     finally:
         idle.close()
-        broken.close()
-    assert out.getvalue().count("lock not confirmed released; it goes with its connection") == 2
+    assert "lock not confirmed released (LockLost: " in out.getvalue()
+    assert "it goes with its session" in out.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -162,29 +169,12 @@ def test_an_alias_given_twice_is_staged_once(db):
 @pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
 def test_an_alias_for_the_same_database_is_staged_once(db):
     same = dict(settings.DATABASES["default"])
-    with override_settings(DATABASES={"default": same, "twin": dict(same, OPTIONS={"x": 1})}):
+    twin = dict(same, CONN_MAX_AGE=0, OPTIONS={"timeout": 5})
+    with override_settings(DATABASES={"default": same, "twin": twin}):
         out = stage()
         assert stage("-v", "0") == ""
     assert out.count("waited") == 1
-    assert "cf_stage: twin: same database as 'default', staged once" in out
-
-
-def test_distinct_databases_compares_engine_host_port_and_name():
-    base = {"ENGINE": "e", "HOST": "h", "PORT": 5432, "NAME": "n"}
-    databases = {
-        "default": base,
-        "alias": dict(base, PORT="5432", CONN_MAX_AGE=0),
-        "other_port": dict(base, PORT=5433),
-        "other_name": dict(base, NAME="m"),
-        "again": dict(base, NAME="m"),
-    }
-    assert distinct_databases(["default", *databases, "default"], databases) == [
-        ("default", None),
-        ("alias", "default"),
-        ("other_port", None),
-        ("other_name", None),
-        ("again", "other_name"),
-    ]
+    assert "cf_stage: twin: same staging target as 'default', staged once" in out
 
 
 def test_tables_for_apps_without_migrations_alone(db):
@@ -225,4 +215,37 @@ def test_collectstatic_quietly(db, tmp_path):
 
 
 def test_a_check_report_it_cannot_read_still_says_what_to_do():
-    assert check_summary(SystemCheckError("something else")) == "run manage.py check"
+    assert check_summary(SystemCheckError("something else"), Masker()) == "run manage.py check"
+
+
+def test_a_lost_lock_inside_a_step_stops_that_step(db, tmp_path):
+    stager = AliasStager("default", StageOptions(), io.StringIO())
+    never_taken = FileLock(str(tmp_path / "db.sqlite3"))
+    with pytest.raises(CommandError) as raised, stager.step("createcachetable"):
+        never_taken.verify()
+    assert str(raised.value) == (
+        "cf_stage: default (sqlite): stopped before createcachetable: "
+        f"file lock {never_taken.path} lost: its file was closed"
+    )
+
+
+def test_a_release_the_lock_cannot_confirm_fails_the_run(db, tmp_path):
+    """The work succeeded, but the lock went before its release: that is an error, not 0."""
+    out = io.StringIO()
+    stager = AliasStager("default", StageOptions(), out)
+    lock = FileLock(str(tmp_path / "db.sqlite3"))
+
+    def lose_the_lock(**kwargs):
+        lock.close()
+
+    post_migrate.connect(lose_the_lock, dispatch_uid="test_run_lose_the_lock")
+    try:
+        with pytest.raises(CommandError) as raised:
+            stager._under_lock(lock)
+    finally:
+        post_migrate.disconnect(dispatch_uid="test_run_lose_the_lock")
+        lock.close()
+    assert str(raised.value) == (
+        f"cf_stage: default (sqlite): file lock {lock.path} lost: its file was closed"
+    )
+    assert "migrations applied" in out.getvalue() and "lock released" not in out.getvalue()

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from cfsettings.stage.signals import Interrupted, signals_raise
+from cfsettings.stage.signals import SIGNALS, Interrupted, signals_raise
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -53,3 +53,23 @@ def test_outside_the_main_thread_nothing_changes():
     thread.start()
     thread.join()
     assert seen == [True]
+
+
+def test_lingering_keeps_ignoring_stop_signals_once_one_came():
+    before = {signum: signal.getsignal(signum) for signum in SIGNALS}
+    try:
+        with pytest.raises(Interrupted) as raised, signals_raise(linger=True):
+            signal.raise_signal(signal.SIGHUP)
+        assert raised.value.signum == signal.SIGHUP
+        assert all(signal.getsignal(signum) == signal.SIG_IGN for signum in SIGNALS)
+        signal.raise_signal(signal.SIGINT)  # ignored: the process is on its way out
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+
+
+def test_lingering_without_a_signal_restores_the_handlers():
+    before = {signum: signal.getsignal(signum) for signum in SIGNALS}
+    with signals_raise(linger=True):
+        pass
+    assert {signum: signal.getsignal(signum) for signum in SIGNALS} == before

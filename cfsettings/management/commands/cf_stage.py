@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from cfsettings.stage.run import AliasStager, StageOptions, collectstatic
+from cfsettings.masking import Masker
+from cfsettings.stage.migrating import collectstatic
+from cfsettings.stage.output import mask_process_output, masked, reason, settings_masker
+from cfsettings.stage.run import AliasStager, StageOptions
 from cfsettings.stage.signals import Interrupted, signals_raise
+from cfsettings.stage.targets import distinct_databases
 
 
 def seconds(value: str) -> float:
@@ -66,6 +71,27 @@ class Command(BaseCommand):
             help="Run collectstatic --noinput afterwards, outside the locks.",
         )
 
+    from_argv = False
+    masker: Masker
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        """The command line: tracebacks are masked, and a stop signal always exits 128+n."""
+        self.from_argv = True
+        mask_process_output(settings_masker())
+        super().run_from_argv(argv)
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        """Mask every output path: step lines, migrate's output, errors and tracebacks."""
+        self.masker = settings_masker()
+        options["stdout"] = masked(options.get("stdout") or sys.stdout, self.masker)
+        options["stderr"] = masked(options.get("stderr") or sys.stderr, self.masker)
+        try:
+            return super().execute(*args, **options)
+        except CommandError:
+            raise
+        except Exception as exc:
+            raise CommandError(f"cf_stage: {reason(exc, self.masker)}") from None
+
     def handle(self, *args: Any, **options: Any) -> None:
         aliases = options["databases"] or list(settings.DATABASES)
         for alias in aliases:
@@ -79,17 +105,19 @@ class Command(BaseCommand):
             lock_timeout=options["lock_timeout"],
             verbosity=options["verbosity"],
         )
-        with signals_raise():
+        with signals_raise(linger=self.from_argv):
             try:
                 pending = []
                 for alias, twin in distinct_databases(aliases, settings.DATABASES):
                     if twin is not None:
                         if options["verbosity"]:
                             self.stdout.write(
-                                f"cf_stage: {alias}: same database as {twin!r}, staged once"
+                                f"cf_stage: {alias}: same staging target as {twin!r}, staged once"
                             )
                         continue
-                    stager = AliasStager(alias, stage_options, self.stdout)
+                    stager = AliasStager(
+                        alias, stage_options, self.stdout, self.masker, self.stderr
+                    )
                     if options["check"]:
                         if stager.check():
                             pending.append(alias)
@@ -100,26 +128,8 @@ class Command(BaseCommand):
                         f"cf_stage --check: work pending on {', '.join(pending)}", returncode=1
                     )
                 if options["collectstatic"] and not options["check"]:
-                    collectstatic(options["verbosity"], self.stdout)
+                    collectstatic(options["verbosity"], self.stdout, self.masker)
             except Interrupted as exc:
                 raise CommandError(
                     f"cf_stage: interrupted by {exc.name}", returncode=128 + exc.signum
                 ) from None
-
-
-def distinct_databases(
-    aliases: list[str], databases: dict[str, dict[str, Any]]
-) -> list[tuple[str, str | None]]:
-    """Each alias once, with the earlier alias that names the same database, if any.
-
-    ``cfsettings.databases()`` puts the default service under ``default`` and under its own
-    name; staging both would take the lock and read the plan twice for nothing.
-    """
-    first: dict[tuple[str, ...], str] = {}
-    result: list[tuple[str, str | None]] = []
-    for alias in dict.fromkeys(aliases):
-        entry = databases[alias]
-        key = tuple(str(entry.get(field) or "") for field in ("ENGINE", "HOST", "PORT", "NAME"))
-        result.append((alias, first.get(key)))
-        first.setdefault(key, alias)
-    return result

@@ -1,8 +1,9 @@
 """Settings for the staging tests: a small but realistic project whose database comes from env.
 
 ``STAGE_DATABASES`` is DATABASES as JSON (passwords travel in the environment, never argv);
-``STAGE_INSTALLED_APPS`` replaces the app list (comma-separated), ``STAGE_EXTRA_APPS`` adds to
-it (apps a test writes into a directory on PYTHONPATH).
+``STAGE_CACHES`` adds CACHES entries (JSON); ``STAGE_INSTALLED_APPS`` replaces the app list
+(comma-separated), ``STAGE_EXTRA_APPS`` adds to it (apps a test writes into a directory on
+PYTHONPATH).
 """
 
 import json
@@ -76,6 +77,7 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "db": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "stage_cache"},
 }
+CACHES.update(json.loads(os.environ.get("STAGE_CACHES") or "{}"))  # more caches, as JSON
 
 STATIC_URL = "static/"
 STATIC_ROOT = os.environ.get("STAGE_STATIC_ROOT") or None
