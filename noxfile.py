@@ -29,7 +29,7 @@ nox.options.sessions = ["tests", "fast", "lint", "package", "coverage", "docs"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 TEST_DEPENDENCIES = nox.project.dependency_groups(PYPROJECT, "test")
-DRIVERS = ".[mysql,postgres,redis,memcached]"
+DRIVERS = ".[mysql,postgres,redis,memcached,s3]"
 #: Every supported Django series (tests/example reads this list).
 DJANGOS = ["5.2", "6.0", "6.1"]
 #: The whole suite runs on this pair; the fast subset on every other supported one.

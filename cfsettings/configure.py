@@ -2,9 +2,10 @@
 
 Called at the end of ``settings.py``, it fills in what the project left open and never
 replaces what the project set. "Set by the project" means the name is in the settings module,
-except for three values ``django-admin startproject`` writes before anyone has decided
-anything: ``ALLOWED_HOSTS = []``; a ``DATABASES`` whose only entry is ``default`` with a SQLite
-``ENGINE`` and ``NAME`` and nothing else (``databases()`` gets that ``NAME`` as its fallback,
+except for the values ``django-admin startproject`` writes before anyone has decided
+anything: ``ALLOWED_HOSTS = []``; Django 6.1's ``MAILERS`` with only the console backend; a
+``DATABASES`` whose only entry is ``default`` with a SQLite ``ENGINE`` and ``NAME`` and
+nothing else (``databases()`` gets that ``NAME`` as its fallback,
 so nothing changes without a bound service); and, on Cloud Foundry, a ``SECRET_KEY`` that is
 empty or starts with ``django-insecure-`` (it is in the repository). ``DEBUG`` is never
 touched: ``cfsettings.W005`` warns when it is on on Cloud Foundry.
@@ -43,6 +44,8 @@ HEALTH_MIDDLEWARE = "cfsettings.platform.health.HealthCheckMiddleware"
 #: Django's defaults of the dict settings whose entries appliers fill in one by one.
 DICT_DEFAULTS: dict[str, Mapping[str, Any]] = {"STORAGES": DJANGO_STORAGES}
 INSECURE_KEY_PREFIX = "django-insecure-"
+#: What ``startproject`` writes on Django 6.1 and later: a placeholder, like its SQLite.
+STARTPROJECT_MAILERS = {"default": {"BACKEND": CONSOLE_BACKEND}}
 #: Any of these in the settings module means the project chose its own mail set-up.
 MAIL_SETTINGS = frozenset(
     {
@@ -117,6 +120,8 @@ def set_by_project(name: str, value: Any, on_cf: bool) -> bool:
         return bool(value)
     if name == "DATABASES":
         return startproject_sqlite(value) is None
+    if name == "MAILERS":
+        return value != STARTPROJECT_MAILERS
     if name == "SECRET_KEY" and (not value or not isinstance(value, str)):
         return False
     if name == "SECRET_KEY" and on_cf:

@@ -238,6 +238,8 @@ def test_os_environ_by_default(monkeypatch):
         ("SECRET_KEY", "real", True, True),
         ("DEBUG", True, True, True),
         ("DATABASES", {}, True, True),
+        ("MAILERS", {"default": {"BACKEND": CONSOLE_BACKEND}}, True, False),  # Django 6.1's
+        ("MAILERS", {"default": {"BACKEND": "mine"}}, True, True),
     ],
 )
 def test_set_by_project(name, value, on_cf, project):
