@@ -1,28 +1,40 @@
 """Build Django's ``CACHES`` from bound Redis/Memcached services, ``REDIS_URL`` or memory.
 
 Passwords go into ``OPTIONS`` rather than into ``LOCATION`` URLs: Django's error pages hide
-settings whose key names a password, but print a ``LOCATION`` as it is.
+settings whose key names a password, but print a ``LOCATION`` as it is. The bound services
+come from :func:`cfsettings.resolve.resolve`, as the checks and explain see them.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from typing import Any, TypedDict
 
-from cfsettings.bindings.classify import CACHE_KINDS, MEMCACHED, REDIS, classify_all, matches_of
-from cfsettings.bindings.endpoint import Endpoint, join_host_port, read_endpoint
-from cfsettings.bindings.sources import read_services
-from cfsettings.bindings.tls import CERT_DIR_VARIABLE, write_pem
+from cfsettings.bindings.classify import MEMCACHED, REDIS
+from cfsettings.bindings.endpoint import Endpoint, join_host_port
+from cfsettings.bindings.tls import write_pem
 from cfsettings.databases import merge_options
-from cfsettings.defaults import bound_aliases
+from cfsettings.defaults import with_default
 from cfsettings.errors import improperly_configured
+from cfsettings.resolve import CACHE_FAMILY, Resolution, resolve
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from typing import Any
 
-REDIS_URL = "REDIS_URL"
-DEFAULT_CACHE_VARIABLE = "CFSETTINGS_DEFAULT_CACHE"
+class CacheConfig(TypedDict, total=False):
+    """One ``CACHES`` entry, as Django reads it, for type checkers:
+    ``CACHES: dict[str, CacheConfig] = caches()``."""
+
+    BACKEND: str
+    LOCATION: str | list[str]
+    OPTIONS: dict[str, Any]
+    KEY_PREFIX: str
+    TIMEOUT: int | None
+    VERSION: int
+    KEY_FUNCTION: str
+
+
+REDIS_URL = CACHE_FAMILY.url_variable
+DEFAULT_CACHE_VARIABLE = CACHE_FAMILY.variable
 
 REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
 PYMEMCACHE_BACKEND = "django.core.cache.backends.memcached.PyMemcacheCache"
@@ -44,31 +56,53 @@ def caches(
     redis_options: Mapping[str, Any] | None = None,
     memcached_options: Mapping[str, Any] | None = None,
     cert_dir: str | None = None,
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, CacheConfig]:
     """A complete ``CACHES`` setting.
 
     In order: bound Redis or Memcached services (``VCAP_SERVICES``); ``REDIS_URL``; a
     per-process ``LocMemCache``. ``default`` (or ``CFSETTINGS_DEFAULT_CACHE``) names the bound
     service that becomes ``default`` when several are bound; each is also its own alias.
     """
-    env = os.environ if environ is None else environ
-    common = {"KEY_PREFIX": key_prefix, "TIMEOUT": timeout}
+    return caches_from(
+        resolve(os.environ if environ is None else environ),
+        default,
+        key_prefix=key_prefix,
+        timeout=timeout,
+        redis_options=redis_options,
+        memcached_options=memcached_options,
+        cert_dir=cert_dir,
+    )
+
+
+def caches_from(
+    resolution: Resolution,
+    default: str | None = None,
+    *,
+    key_prefix: str = "",
+    timeout: int | None = 300,
+    redis_options: Mapping[str, Any] | None = None,
+    memcached_options: Mapping[str, Any] | None = None,
+    cert_dir: str | None = None,
+) -> dict[str, CacheConfig]:
+    """:func:`caches` from a resolution made already (explain builds it from its own)."""
+    common: CacheConfig = {"KEY_PREFIX": key_prefix, "TIMEOUT": timeout}
     overrides = {REDIS: redis_options, MEMCACHED: memcached_options}
-    cert_dir = cert_dir or env.get(CERT_DIR_VARIABLE)
+    cert_dir = cert_dir or resolution.cert_dir
 
-    matches = matches_of(classify_all(read_services(env)), CACHE_KINDS)
-    if matches:
-        result, _ = bound_aliases(
-            matches,
-            default or env.get(DEFAULT_CACHE_VARIABLE),
-            DEFAULT_CACHE_VARIABLE,
-            lambda match: {**from_endpoint(read_endpoint(match), overrides, cert_dir), **common},
-        )
-        return result
+    resolution.raise_for_bindings()
+    bound = resolution.caches
+    if bound.services:
+        chosen = bound.choose(default).name
+        entries: dict[str, CacheConfig] = {}
+        for resolved in bound.services:
+            if resolved.endpoint is None:
+                raise improperly_configured(str(resolved.error))
+            entry = from_endpoint(resolved.endpoint, overrides, cert_dir)
+            entries[resolved.service.name] = {**entry, **common}
+        return with_default(entries, chosen)
 
-    url = env.get(REDIS_URL, "").strip()
-    if url:
-        return {"default": {**from_redis_url(url, redis_options), **common}}
+    if bound.url:
+        return {"default": {**from_redis_url(bound.url, redis_options), **common}}
 
     return {"default": {"BACKEND": LOCMEM_BACKEND, "LOCATION": "cfsettings", **common}}
 
@@ -77,7 +111,7 @@ def from_endpoint(
     endpoint: Endpoint,
     overrides: Mapping[str, Mapping[str, Any] | None],
     cert_dir: str | None,
-) -> dict[str, Any]:
+) -> CacheConfig:
     """One ``CACHES`` entry for a bound Redis or Memcached service."""
     if endpoint.kind == REDIS:
         scheme = "rediss" if endpoint.tls else "redis"
@@ -113,7 +147,7 @@ def from_endpoint(
     }
 
 
-def from_redis_url(url: str, redis_options: Mapping[str, Any] | None) -> dict[str, Any]:
+def from_redis_url(url: str, redis_options: Mapping[str, Any] | None) -> CacheConfig:
     """``REDIS_URL`` as a ``RedisCache`` entry, its login moved from the URL to ``OPTIONS``."""
     from urllib.parse import unquote, urlsplit, urlunsplit
 

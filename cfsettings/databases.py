@@ -1,26 +1,45 @@
 """Build Django's ``DATABASES`` from bound services, ``DATABASE_URL`` or SQLite.
 
-:func:`databases` reads top to bottom as the precedence order it documents.
+:func:`databases` reads top to bottom as the precedence order it documents; the bound
+services come from :func:`cfsettings.resolve.resolve`, as the checks and explain see them.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from typing import Any, TypedDict
 
-from cfsettings.bindings.classify import DATABASE_KINDS, MYSQL, POSTGRESQL, classify_all, matches_of
-from cfsettings.bindings.endpoint import Endpoint, read_endpoint
-from cfsettings.bindings.sources import read_services
-from cfsettings.bindings.tls import CERT_DIR_VARIABLE, is_pem, write_pem
-from cfsettings.defaults import bound_aliases
+from cfsettings.bindings.classify import MYSQL, POSTGRESQL
+from cfsettings.bindings.endpoint import Endpoint
+from cfsettings.bindings.tls import is_pem, write_pem
+from cfsettings.defaults import with_default
 from cfsettings.errors import improperly_configured
+from cfsettings.resolve import DATABASE_FAMILY, Resolution, resolve
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from typing import Any
 
-DATABASE_URL = "DATABASE_URL"
-DEFAULT_DATABASE_VARIABLE = "CFSETTINGS_DEFAULT_DATABASE"
+class DatabaseConfig(TypedDict, total=False):
+    """One ``DATABASES`` entry, as Django reads it (the keys cfsettings or dj-database-url
+    may set), for type checkers: ``DATABASES: dict[str, DatabaseConfig] = databases()``."""
+
+    ENGINE: str
+    NAME: str
+    USER: str
+    PASSWORD: str
+    HOST: str
+    PORT: str | int
+    CONN_MAX_AGE: int | None
+    CONN_HEALTH_CHECKS: bool
+    OPTIONS: dict[str, Any]
+    TEST: dict[str, Any]
+    ATOMIC_REQUESTS: bool
+    AUTOCOMMIT: bool
+    DISABLE_SERVER_SIDE_CURSORS: bool
+    TIME_ZONE: str
+
+
+DATABASE_URL = DATABASE_FAMILY.url_variable
+DEFAULT_DATABASE_VARIABLE = DATABASE_FAMILY.variable
 
 ENGINES = {
     MYSQL: "django.db.backends.mysql",
@@ -71,44 +90,72 @@ def databases(
     mysql_options: Mapping[str, Any] | None = None,
     postgresql_options: Mapping[str, Any] | None = None,
     cert_dir: str | None = None,
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, DatabaseConfig]:
     """A complete ``DATABASES`` setting.
 
     In order: bound database services (``VCAP_SERVICES``); ``DATABASE_URL``; SQLite at
     ``sqlite_path``. ``default`` (or ``CFSETTINGS_DEFAULT_DATABASE``) names the bound
     service that becomes ``default`` when several are bound; each is also its own alias.
     """
-    env = os.environ if environ is None else environ
-    tuning = {"CONN_MAX_AGE": conn_max_age, "CONN_HEALTH_CHECKS": conn_health_checks}
-    overrides = {MYSQL: mysql_options, POSTGRESQL: postgresql_options}
-    cert_dir = cert_dir or env.get(CERT_DIR_VARIABLE)
+    return databases_from(
+        resolve(os.environ if environ is None else environ),
+        default,
+        sqlite_path=sqlite_path,
+        conn_max_age=conn_max_age,
+        conn_health_checks=conn_health_checks,
+        mysql_options=mysql_options,
+        postgresql_options=postgresql_options,
+        cert_dir=cert_dir,
+    )
 
-    matches = matches_of(classify_all(read_services(env)), DATABASE_KINDS)
-    if matches:
-        requested = default or env.get(DEFAULT_DATABASE_VARIABLE)
-        result, chosen = bound_aliases(
-            matches,
-            requested,
-            DEFAULT_DATABASE_VARIABLE,
-            lambda match: from_endpoint(read_endpoint(match), tuning, overrides, cert_dir),
-        )
+
+def databases_from(
+    resolution: Resolution,
+    default: str | None = None,
+    *,
+    sqlite_path: str | os.PathLike[str] = "db.sqlite3",
+    conn_max_age: int | None = 600,
+    conn_health_checks: bool = True,
+    mysql_options: Mapping[str, Any] | None = None,
+    postgresql_options: Mapping[str, Any] | None = None,
+    cert_dir: str | None = None,
+) -> dict[str, DatabaseConfig]:
+    """:func:`databases` from a resolution made already (explain builds it from its own)."""
+    tuning: DatabaseConfig = {
+        "CONN_MAX_AGE": conn_max_age,
+        "CONN_HEALTH_CHECKS": conn_health_checks,
+    }
+    overrides = {MYSQL: mysql_options, POSTGRESQL: postgresql_options}
+    cert_dir = cert_dir or resolution.cert_dir
+
+    resolution.raise_for_bindings()
+    bound = resolution.databases
+    if bound.services:
+        chosen = bound.choose(default).name
+        entries: dict[str, DatabaseConfig] = {}
+        for resolved in bound.services:
+            if resolved.endpoint is None:
+                raise improperly_configured(str(resolved.error))
+            entries[resolved.service.name] = from_endpoint(
+                resolved.endpoint, tuning, overrides, cert_dir
+            )
+        result = with_default(entries, chosen)
         if chosen != "default":  # the test runner must not create the same database twice
             result[chosen]["TEST"] = {"MIRROR": "default"}
         return result
 
-    url = env.get(DATABASE_URL, "").strip()
-    if url:
-        return {"default": from_url(url, tuning, overrides)}
+    if bound.url:
+        return {"default": from_url(bound.url, tuning, overrides)}
 
     return {"default": {"ENGINE": SQLITE_ENGINE, "NAME": os.path.abspath(sqlite_path)}}
 
 
 def from_endpoint(
     endpoint: Endpoint,
-    tuning: Mapping[str, Any],
+    tuning: DatabaseConfig,
     overrides: Mapping[str, Mapping[str, Any] | None],
     cert_dir: str | None,
-) -> dict[str, Any]:
+) -> DatabaseConfig:
     """One ``DATABASES`` entry for a bound MySQL or PostgreSQL service."""
     options: dict[str, Any]
     if endpoint.kind == MYSQL:
@@ -168,19 +215,17 @@ def _tls_files(
 
 def from_url(
     url: str,
-    tuning: Mapping[str, Any],
+    tuning: DatabaseConfig,
     overrides: Mapping[str, Mapping[str, Any] | None],
-) -> dict[str, Any]:
+) -> DatabaseConfig:
     """``DATABASE_URL`` through dj-database-url, with cfsettings' defaults on top."""
     import dj_database_url
 
     try:
-        config: dict[str, Any] = dict(
-            dj_database_url.parse(
-                url,
-                conn_max_age=tuning["CONN_MAX_AGE"],
-                conn_health_checks=tuning["CONN_HEALTH_CHECKS"],
-            )
+        config: DatabaseConfig = dj_database_url.parse(
+            url,
+            conn_max_age=tuning["CONN_MAX_AGE"],
+            conn_health_checks=tuning["CONN_HEALTH_CHECKS"],
         )
     except (ValueError, KeyError, TypeError):
         raise improperly_configured(f"{DATABASE_URL} cannot be read: {_url_problem(url)}") from None

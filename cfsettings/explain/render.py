@@ -6,8 +6,10 @@ import json
 import re
 from typing import Any
 
-from cfsettings.explain.report import FAMILIES, KIND_NAMES, WIDTH, failed, same_entry
+from cfsettings.defaults import same_entry
+from cfsettings.explain.report import WIDTH, failed
 from cfsettings.masking import escape
+from cfsettings.resolve import FAMILIES, KIND_NAMES
 
 
 def render_json(report: dict[str, Any]) -> str:
@@ -65,8 +67,9 @@ def render_text(report: dict[str, Any]) -> str:
             lines.extend(_wrap("    becomes ", " and ".join(_show(a) for a in entry["aliases"])))
 
     lines.append("")
-    for name, (_, _, url_variable, noun) in FAMILIES.items():
-        default = report["defaults"][name]
+    for family in FAMILIES:
+        url_variable, noun = family.url_variable, family.noun
+        default = report["defaults"][family.setting]
         if default["service"]:
             lines.extend(
                 _wrap(

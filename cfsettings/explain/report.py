@@ -21,48 +21,49 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from cfsettings import __version__
-from cfsettings.bindings.classify import (
-    CACHE_KINDS,
-    DATABASE_KINDS,
-    MEMCACHED,
-    MYSQL,
-    POSTGRESQL,
-    REDIS,
-    Ignored,
-    Match,
-    classify,
-)
-from cfsettings.bindings.endpoint import read_endpoint
-from cfsettings.bindings.sources import (
-    SOURCES,
-    VCAP_SERVICES,
-    binding_source,
-    read_application,
-    read_services,
-)
+from cfsettings.bindings.sources import SOURCES, VCAP_SERVICES, read_application
 from cfsettings.bindings.tls import CERT_DIR_VARIABLE, default_cert_dir
-from cfsettings.caches import DEFAULT_CACHE_VARIABLE, REDIS_URL, caches
-from cfsettings.databases import DATABASE_URL, DEFAULT_DATABASE_VARIABLE, databases
-from cfsettings.defaults import pick_default, requested_defaults
+from cfsettings.caches import caches_from
+from cfsettings.databases import databases_from
+from cfsettings.defaults import (
+    ARGUMENT,
+    FIRST_BY_NAME,
+    NAMED_DEFAULT,
+    ONLY,
+    VARIABLE,
+    DefaultChoice,
+    copied_service,
+    same_entry,
+)
 from cfsettings.hosts import INTERNAL_IP_VARIABLE, allowed_hosts
 from cfsettings.masking import Masker
+from cfsettings.resolve import (
+    CACHE_FAMILY,
+    DATABASE_FAMILY,
+    FAMILIES,
+    Bound,
+    Resolution,
+    resolve,
+)
 
-KIND_NAMES = {MYSQL: "MySQL", POSTGRESQL: "PostgreSQL", REDIS: "Redis", MEMCACHED: "Memcached"}
 WIDTH = 80
 
 #: The variables of ``cf env``'s "User-Provided" section that change cfsettings' decisions.
 USER_VARIABLES = (
-    DATABASE_URL,
-    REDIS_URL,
-    DEFAULT_DATABASE_VARIABLE,
-    DEFAULT_CACHE_VARIABLE,
+    DATABASE_FAMILY.url_variable,
+    CACHE_FAMILY.url_variable,
+    DATABASE_FAMILY.variable,
+    CACHE_FAMILY.variable,
     INTERNAL_IP_VARIABLE,
 )
 
-#: What each kind of setting is called, the variables that steer it, and how it is built.
-FAMILIES = {
-    "DATABASES": (DATABASE_KINDS, DEFAULT_DATABASE_VARIABLE, DATABASE_URL, "database"),
-    "CACHES": (CACHE_KINDS, DEFAULT_CACHE_VARIABLE, REDIS_URL, "cache"),
+#: How a default was chosen, as explain says it; ``{noun}``, ``{variable}``, ``{names}``.
+WHY = {
+    ARGUMENT: "named by {noun}s(default=...) in settings.py",
+    VARIABLE: "named by {variable}",
+    ONLY: "the only {noun} service",
+    NAMED_DEFAULT: "named 'default', which is Django's default alias",
+    FIRST_BY_NAME: "first by name of {names}; set {variable} to choose",
 }
 
 
@@ -76,24 +77,21 @@ def build_report(
     """Everything explain shows, as JSON-ready data with every secret masked.
 
     ``settings`` (Django's, for ``manage.py cf_settings``) shows the project's own
-    ``DATABASES``, ``CACHES`` and ``ALLOWED_HOSTS``; without it they are computed from
-    ``environ`` with cfsettings' defaults, as ``settings.py`` would get them with no arguments.
-    ``masker`` ends up knowing every secret seen, for a last pass over the printed text.
+    ``DATABASES``, ``CACHES`` and ``ALLOWED_HOSTS``; without it they are built from the
+    resolution of ``environ`` with cfsettings' defaults, as ``settings.py`` would get them
+    with no arguments. ``masker`` ends up knowing every secret seen, for a last pass over the
+    printed text.
     """
     masker = Masker() if masker is None else masker
-    for variable in (DATABASE_URL, REDIS_URL):
-        masker.learn(environ.get(variable, ""))
-    saved = dict(requested_defaults)  # explain must not change what the checks read
-    try:
-        with tempfile.TemporaryDirectory(prefix="cfsettings-explain-") as scratch:
-            cert_dir = os.path.join(scratch, "certs")
-            report = _collect(environ, settings, origin, masker, cert_dir)
-            masked = masker.data(report)
-            for name in ("DATABASES", "CACHES", "ALLOWED_HOSTS"):  # aliases, option names
-                masked["settings"][name] = masker.data(report["settings"][name], keys=True)
-    finally:
-        requested_defaults.clear()
-        requested_defaults.update(saved)
+    for family in FAMILIES:
+        masker.learn(environ.get(family.url_variable, ""))
+    resolution = resolve(environ)
+    with tempfile.TemporaryDirectory(prefix="cfsettings-explain-") as scratch:
+        cert_dir = os.path.join(scratch, "certs")
+        report = _collect(environ, resolution, settings, origin, masker, cert_dir)
+        masked = masker.data(report)
+        for name in ("DATABASES", "CACHES", "ALLOWED_HOSTS"):  # aliases, option names
+            masked["settings"][name] = masker.data(report["settings"][name], keys=True)
     shown_dir = environ.get(CERT_DIR_VARIABLE) or default_cert_dir()
     result: dict[str, Any] = _replace_prefix(masked, cert_dir, shown_dir)
     return result
@@ -101,22 +99,23 @@ def build_report(
 
 def _collect(
     environ: Mapping[str, str],
+    resolution: Resolution,
     settings: Any,
     origin: str,
     masker: Masker,
     cert_dir: str,
 ) -> dict[str, Any]:
     errors: list[str] = []
-    source, ignored = binding_source(environ)
+    source = resolution.source
     report: dict[str, Any] = {
         "cfsettings": __version__,
         "origin": origin,
         "bindings": {
             "source": source,
             "location": environ[source].strip() if source and source != VCAP_SERVICES else None,
-            "ignored": ignored,
+            "ignored": list(resolution.ignored_sources),
             "precedence": list(SOURCES),
-            "error": None,
+            "error": resolution.error,
         },
         "cloud_foundry": _platform(environ, errors),
         "services": [],
@@ -124,48 +123,36 @@ def _collect(
         "settings": {"from": "settings.py" if settings is not None else "cfsettings defaults"},
         "errors": errors,
     }
-    try:
-        services = read_services(environ)
-    except ImproperlyConfigured as exc:
-        report["bindings"]["error"] = str(exc)
-        errors.append(str(exc))
-        services = []
-    for service in services:
-        masker.learn(service.credentials)
+    if resolution.error is not None:
+        errors.append(resolution.error)
+    for resolved in resolution.services:
+        masker.learn(resolved.service.credentials)
+    for resolved in resolution.services:
+        service, match, ignored = resolved.service, resolved.match, resolved.ignored
+        report["services"].append(
+            {
+                "name": service.name,
+                "label": service.label,
+                "tags": list(service.tags),
+                "plan": service.plan,
+                "source": service.source,
+                "kind": match.kind if match else None,
+                "rule": match.rule if match else None,
+                "ignored": ignored.reason if ignored else None,
+                "error": resolved.error,
+                "aliases": [],
+            }
+        )
+        if resolved.error is not None:
+            errors.append(resolved.error)
+        if resolved.endpoint is not None and resolved.endpoint.password:
+            masker.add(resolved.endpoint.password)
 
-    decisions: list[Match] = []
-    for service in services:
-        entry: dict[str, Any] = {
-            "name": service.name,
-            "label": service.label,
-            "tags": list(service.tags),
-            "plan": service.plan,
-            "source": service.source,
-            "kind": None,
-            "rule": None,
-            "ignored": None,
-            "error": None,
-            "aliases": [],
-        }
-        report["services"].append(entry)
-        try:
-            decision = classify(service)
-            if isinstance(decision, Ignored):
-                entry["ignored"] = decision.reason
-                continue
-            entry["kind"], entry["rule"] = decision.kind, decision.rule
-            endpoint = read_endpoint(decision)
-            if endpoint.password:
-                masker.add(endpoint.password)
-            decisions.append(decision)
-        except ImproperlyConfigured as exc:
-            entry["error"] = str(exc)
-            errors.append(str(exc))
-
-    computed = _settings(environ, settings, cert_dir, errors)
-    for name in ("DATABASES", "CACHES"):
+    computed = _settings(environ, resolution, settings, cert_dir, errors)
+    for bound in (resolution.databases, resolution.caches):
+        name = bound.family.setting
         masker.learn(computed.get(name))
-        report["defaults"][name] = _default(name, environ, decisions, computed, settings, report)
+        report["defaults"][name] = _default(bound, computed.get(name), settings, report)
     report["settings"].update(computed)
     return report
 
@@ -188,6 +175,7 @@ def _platform(environ: Mapping[str, str], errors: list[str]) -> dict[str, Any]:
 
 def _settings(
     environ: Mapping[str, str],
+    resolution: Resolution,
     settings: Any,
     cert_dir: str,
     errors: list[str],
@@ -201,8 +189,8 @@ def _settings(
         }
     else:
         builders = {
-            "DATABASES": lambda: databases(environ=environ, cert_dir=cert_dir),
-            "CACHES": lambda: caches(environ=environ, cert_dir=cert_dir),
+            "DATABASES": lambda: databases_from(resolution, cert_dir=cert_dir),
+            "CACHES": lambda: caches_from(resolution, cert_dir=cert_dir),
             "ALLOWED_HOSTS": lambda: allowed_hosts(environ=environ),
         }
     result: dict[str, Any] = {}
@@ -217,74 +205,58 @@ def _settings(
     return result
 
 
-def _default(
-    name: str,
-    environ: Mapping[str, str],
-    decisions: list[Match],
-    computed: dict[str, Any],
-    settings: Any,
-    report: dict[str, Any],
-) -> dict[str, Any]:
+def _default(bound: Bound, value: Any, settings: Any, report: dict[str, Any]) -> dict[str, Any]:
     """Which service became ``default`` for DATABASES or CACHES, and why; sets the aliases."""
-    kinds, variable, url_variable, noun = FAMILIES[name]
-    matches = [match for match in decisions if match.kind in kinds]
-    url_set = bool(environ.get(url_variable, "").strip())
-    value = computed.get(name)
+    family = bound.family
+    url_variable, noun = family.url_variable, family.noun
     result: dict[str, Any] = {"service": None, "why": "", url_variable: None}
-    if not matches:
-        result[url_variable] = "used" if url_set else "not set"
+    if not bound.services:
+        result[url_variable] = "used" if bound.url else "not set"
         result["why"] = (
             f"no {noun} service is bound; {url_variable} is used"
-            if url_set
+            if bound.url
             else f"no {noun} service is bound and {url_variable} is not set, so the fallback "
             "is used"
         )
         return result
     result[url_variable] = (
-        f"set, but ignored: bound {noun} services come first" if url_set else "not set"
+        f"set, but ignored: bound {noun} services come first" if bound.url else "not set"
     )
-    requested = environ.get(variable, "").strip() or None
-    if settings is not None and requested is None:
-        requested = requested_defaults.get(variable)
-    try:
-        chosen = pick_default(matches, requested, variable)
-    except ImproperlyConfigured as exc:
-        result["why"] = str(exc)
+    choice = _choice(bound, value) if settings is not None else bound.default
+    if choice is None:
+        result["why"] = bound.default_error
         return result
-    names = sorted(match.service.name for match in matches)
-    if environ.get(variable, "").strip():
-        why = f"named by {variable}"
-    elif requested:
-        why = f"named by {noun}s(default=...) in settings.py"
-    elif len(matches) == 1:
-        why = f"the only {noun} service"
-    else:
-        why = f"first by name of {', '.join(repr(n) for n in names)}; set {variable} to choose"
-    result.update(service=chosen.service.name, why=why)
+    names = sorted(bound.names)
+    why = WHY[choice.how].format(
+        noun=noun, variable=family.variable, names=", ".join(repr(n) for n in names)
+    )
+    result.update(service=choice.name, why=why)
     built = value if isinstance(value, dict) and not failed(value) else {}
     for entry in report["services"]:
         if entry["name"] in names and entry["name"] in built:
             aliases = [entry["name"]]
-            if entry["name"] == chosen.service.name and same_entry(
+            if entry["name"] == choice.name and same_entry(
                 built.get("default"), built[entry["name"]]
             ):
                 aliases.insert(0, "default")
-            entry["aliases"] = [f"{name}[{alias!r}]" for alias in aliases]
+            entry["aliases"] = [f"{family.setting}[{alias!r}]" for alias in aliases]
     return result
+
+
+def _choice(bound: Bound, value: Any) -> DefaultChoice | None:
+    """The default the project's setting shows: the resolution's own choice, unless the
+    ``default`` entry is a copy of another bound service's, which only ``default=`` makes."""
+    default = bound.default
+    candidates = ([default.name] if default else []) + bound.names
+    copied = copied_service(value, candidates)
+    if copied is not None and (default is None or copied != default.name):
+        return DefaultChoice(copied, ARGUMENT)
+    return default
 
 
 def failed(value: Any) -> bool:
     """Whether a setting is the ``{"error": message}`` of one that could not be built."""
     return isinstance(value, dict) and set(value) == {"error"}
-
-
-def same_entry(default: Any, entry: Any) -> bool:
-    """Whether ``default`` is a copy of ``entry`` (a database's copy lacks its TEST mirror)."""
-    if not isinstance(default, dict) or not isinstance(entry, dict):
-        return False
-    return {k: v for k, v in default.items() if k != "TEST"} == {
-        k: v for k, v in entry.items() if k != "TEST"
-    }
 
 
 def _replace_prefix(value: Any, old: str, new: str) -> Any:

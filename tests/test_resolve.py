@@ -1,0 +1,193 @@
+"""``resolve``: one pass from an environment to one frozen result that every reader shares."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from cfsettings.bindings.sources import SERVICE_BINDING_ROOT, VCAP_SERVICES
+from cfsettings.caches import caches_from
+from cfsettings.databases import databases_from
+from cfsettings.defaults import FIRST_BY_NAME, ONLY, VARIABLE, DefaultChoice
+from cfsettings.resolve import CACHE_FAMILY, DATABASE_FAMILY, FAMILIES, resolve
+from tests.fixtures import CA_PEM, HOSTILE, assert_no_secret, document, service, vcap
+
+MIXED = vcap(
+    document("p.mysql"),  # orders-db
+    document("elephantsql"),  # elephantsql-c6c60
+    document("p.redis"),  # sessions
+    service("mail", {"smtp_host": "smtp.example.com"}, tags=["smtp"]),
+    service("both", {"host": "h", "name": "d", "password": HOSTILE}, tags=["mysql", "postgres"]),
+    service("hostless", {"password": HOSTILE}, tags=["redis"]),
+)
+
+
+def by_name(resolution):
+    return {resolved.service.name: resolved for resolved in resolution.services}
+
+
+def test_nothing_set():
+    resolution = resolve({})
+    assert (resolution.source, resolution.ignored_sources, resolution.error) == (None, (), None)
+    assert resolution.services == () and resolution.cert_dir is None
+    for family in FAMILIES:
+        bound = resolution.bound(family)
+        assert bound.family is family
+        assert (bound.services, bound.default, bound.default_error, bound.url) == (
+            (),
+            None,
+            None,
+            "",
+        )
+    resolution.raise_for_bindings()  # nothing to raise
+
+
+def test_every_service_gets_its_decision_endpoint_or_error():
+    resolution = resolve(MIXED)
+    assert resolution.source == VCAP_SERVICES and resolution.error is None
+    services = by_name(resolution)
+    assert list(services) == [
+        "orders-db",
+        "elephantsql-c6c60",
+        "sessions",
+        "mail",
+        "both",
+        "hostless",
+    ]
+
+    orders = services["orders-db"]
+    assert orders.match is not None and orders.ignored is None
+    assert (orders.match.kind, orders.match.rule) == ("mysql", "URI scheme 'mysql' in 'uri'")
+    assert orders.endpoint is not None and orders.endpoint.database and orders.error is None
+
+    mail = services["mail"]
+    assert mail.match is None and mail.endpoint is None and mail.error is None
+    assert mail.ignored is not None and "no tag, label" in mail.ignored.reason
+
+    both = services["both"]  # cannot be classified: no decision, an error
+    assert both.decision is None and both.match is None and both.ignored is None
+    assert both.error is not None and both.error.startswith("Service 'both' is ambiguous")
+
+    hostless = services["hostless"]  # a match whose credentials cannot be read
+    assert hostless.match is not None and hostless.endpoint is None
+    assert hostless.error.startswith("Service 'hostless' (redis): the credentials have no host")
+    for resolved in resolution.services:
+        assert_no_secret(resolved.error or "")
+    assert_no_secret(repr(resolution))
+
+
+def test_families_hold_their_matches_in_binding_order_and_the_default():
+    resolution = resolve(MIXED)
+    assert resolution.databases.family is DATABASE_FAMILY
+    assert resolution.databases.names == ["orders-db", "elephantsql-c6c60"]
+    assert resolution.databases.default == DefaultChoice("elephantsql-c6c60", FIRST_BY_NAME)
+    assert resolution.caches.names == ["sessions", "hostless"]  # an unreadable match counts
+    assert resolution.bound(CACHE_FAMILY) is resolution.caches
+    chosen = resolve({**MIXED, "CFSETTINGS_DEFAULT_CACHE": "hostless"})
+    assert chosen.caches.default == DefaultChoice("hostless", VARIABLE)
+    assert chosen.caches.requested == "hostless"
+
+
+def test_a_variable_naming_no_bound_service_is_kept_as_the_error():
+    resolution = resolve(vcap(document("p.redis"), CFSETTINGS_DEFAULT_CACHE="nope"))
+    bound = resolution.caches
+    assert bound.default is None
+    assert bound.default_error == (
+        "CFSETTINGS_DEFAULT_CACHE (or default=) names 'nope', but the bound services of that "
+        "kind are 'sessions'."
+    )
+    with pytest.raises(ImproperlyConfigured, match="names 'nope'"):
+        bound.choose(None)
+    assert bound.choose("sessions").name == "sessions"  # the argument wins over the variable
+
+
+def test_choose_without_an_argument_is_the_resolutions_choice():
+    bound = resolve(vcap(document("p.redis"))).caches
+    assert bound.choose(None) is bound.default
+    assert bound.default == DefaultChoice("sessions", ONLY)
+
+
+def test_unreadable_bindings_are_one_error_and_no_service():
+    resolution = resolve({VCAP_SERVICES: '{"x": [{"password": "' + HOSTILE})
+    assert resolution.services == ()
+    assert resolution.error is not None and resolution.error.startswith("VCAP_SERVICES is not")
+    assert_no_secret(resolution.error)
+    with pytest.raises(ImproperlyConfigured, match="VCAP_SERVICES is not"):
+        resolution.raise_for_bindings()
+
+
+def test_an_unclassifiable_service_stops_both_families():
+    resolution = resolve(MIXED)
+    with pytest.raises(ImproperlyConfigured, match="'both' is ambiguous"):
+        resolution.raise_for_bindings()
+    with pytest.raises(ImproperlyConfigured, match="'both' is ambiguous"):
+        caches_from(resolution)
+
+
+def test_an_unreadable_match_stops_its_family_only(tmp_path):
+    environ = vcap(document("p.mysql"), service("hostless", {"password": HOSTILE}, tags=["redis"]))
+    resolution = resolve(environ)
+    assert set(databases_from(resolution, cert_dir=str(tmp_path))) == {"default", "orders-db"}
+    with pytest.raises(ImproperlyConfigured, match="'hostless' \\(redis\\): the credentials"):
+        caches_from(resolution)
+
+
+def test_binding_sources_read_and_ignored(tmp_path):
+    resolution = resolve({VCAP_SERVICES: "{}", SERVICE_BINDING_ROOT: str(tmp_path)})
+    assert resolution.source == VCAP_SERVICES
+    assert resolution.ignored_sources == (SERVICE_BINDING_ROOT,)
+
+
+def test_url_variables_are_stripped_kept_out_of_repr_and_the_cert_dir_kept(tmp_path):
+    resolution = resolve(
+        {
+            "DATABASE_URL": f" postgres://u:{HOSTILE}@h/d ",
+            "REDIS_URL": "\tredis://h\n",
+            "CFSETTINGS_CERT_DIR": str(tmp_path),
+        }
+    )
+    assert resolution.databases.url == f"postgres://u:{HOSTILE}@h/d"
+    assert_no_secret(repr(resolution))
+    assert resolution.caches.url == "redis://h"
+    assert resolution.cert_dir == str(tmp_path)
+
+
+def test_resolving_writes_nothing(tmp_path):
+    """Certificates are written by the builders, when a setting is built, never by resolve."""
+    cert_dir = tmp_path / "certs"
+    environ = vcap(
+        service("db", {"uri": "postgres://u:p@h/d", "sslrootcert": CA_PEM}, tags=["postgres"]),
+        CFSETTINGS_CERT_DIR=str(cert_dir),
+    )
+    resolution = resolve(environ)
+    assert not cert_dir.exists()
+    assert by_name(resolution)["db"].endpoint is not None
+    databases_from(resolution)
+    assert len(list(cert_dir.iterdir())) == 1
+
+
+def test_the_result_is_frozen_and_independent_of_earlier_calls():
+    first = resolve(MIXED)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.error = "changed"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.databases.default = None  # type: ignore[misc]
+    assert isinstance(first.services, tuple) and isinstance(first.databases.services, tuple)
+    other = resolve(vcap(document("p.mysql"), CFSETTINGS_DEFAULT_DATABASE="orders-db"))
+    again = resolve(MIXED)
+    assert other.databases.default == DefaultChoice("orders-db", VARIABLE)
+    assert again.databases.default == first.databases.default
+    assert [r.service.name for r in again.services] == [r.service.name for r in first.services]
+
+
+def test_a_document_of_every_broker_resolves_without_errors():
+    from tests.fixtures import names
+
+    for fixture in names():
+        resolution = resolve({VCAP_SERVICES: json.dumps(document(fixture))})
+        assert resolution.error is None
+        for resolved in resolution.services:
+            assert resolved.match is not None and resolved.endpoint is not None, fixture
