@@ -235,7 +235,7 @@ def _default(bound: Bound, value: Any, settings: Any, report: dict[str, Any]) ->
     for entry in report["services"]:
         if entry["name"] in names and entry["name"] in built:
             aliases = [entry["name"]]
-            if entry["name"] == choice.name and same_entry(
+            if entry["name"] == choice.name != "default" and same_entry(
                 built.get("default"), built[entry["name"]]
             ):
                 aliases.insert(0, "default")
