@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from cfsettings.errors import improperly_configured
 
@@ -25,8 +24,7 @@ FIRST_BY_NAME = "first by name"  # several, none chosen: binding order is not gu
 Entry = TypeVar("Entry", bound=Mapping[str, Any])
 
 
-@dataclass(frozen=True)
-class DefaultChoice:
+class DefaultChoice(NamedTuple):
     """The service that becomes the ``default`` alias, and how (one of the constants above)."""
 
     name: str

@@ -10,12 +10,16 @@ and nothing is kept between calls, so no result depends on what ran before.
 Resolving never raises for bad bindings: each problem is kept, as its message, where it
 arose. The builders raise them (``databases()`` those that stop ``DATABASES``), the checks
 and explain report them.
+
+The records are ``NamedTuple``s: immutable and typed like frozen dataclasses, but a frozen
+dataclass costs about ten times as much to define (each one ``exec``s its methods), and every
+worker defines them again when settings.py imports cfsettings (see ``bench/RESULTS.md``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from cfsettings.bindings.classify import (
     CACHE_KINDS,
@@ -35,8 +39,7 @@ from cfsettings.defaults import DefaultChoice, choose_default
 from cfsettings.errors import improperly_configured, improperly_configured_type
 
 
-@dataclass(frozen=True)
-class Family:
+class Family(NamedTuple):
     """One setting built from bound services: which kinds feed it and what steers it."""
 
     setting: str  # "DATABASES"
@@ -55,8 +58,7 @@ FAMILIES = (DATABASE_FAMILY, CACHE_FAMILY)
 KIND_NAMES = {MYSQL: "MySQL", POSTGRESQL: "PostgreSQL", REDIS: "Redis", MEMCACHED: "Memcached"}
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):
     """One bound service: what it is and how to reach it, or what is wrong with it.
 
     ``decision`` is ``None`` when the service cannot be classified (``error`` says why); a
@@ -77,8 +79,7 @@ class Resolved:
         return self.decision if isinstance(self.decision, Ignored) else None
 
 
-@dataclass(frozen=True)
-class Bound:
+class Bound(NamedTuple):
     """The bound services of one family, and which becomes ``default`` without an argument."""
 
     family: Family
@@ -86,8 +87,14 @@ class Bound:
     requested: str | None  # the family's variable, as set
     default: DefaultChoice | None  # None: nothing bound, or ``default_error``
     default_error: str | None
-    #: The family's URL variable, stripped ("" when unset); it holds a password, so no repr.
-    url: str = field(repr=False)
+    url: str  # the family's URL variable, stripped ("" when unset); it may hold a password
+
+    def __repr__(self) -> str:
+        """Everything but ``url``, whose password must not be shown."""
+        shown = ", ".join(
+            f"{name}={value!r}" for name, value in self._asdict().items() if name != "url"
+        )
+        return f"Bound({shown})"
 
     @property
     def names(self) -> list[str]:
@@ -108,8 +115,7 @@ class Bound:
         )
 
 
-@dataclass(frozen=True)
-class Resolution:
+class Resolution(NamedTuple):
     """Everything cfsettings decides from one environment."""
 
     source: str | None  # the binding source read, None when none is set
