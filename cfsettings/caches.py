@@ -56,53 +56,33 @@ def caches(
     redis_options: Mapping[str, Any] | None = None,
     memcached_options: Mapping[str, Any] | None = None,
     cert_dir: str | None = None,
+    resolution: Resolution | None = None,
 ) -> dict[str, CacheConfig]:
     """A complete ``CACHES`` setting.
 
     In order: bound Redis or Memcached services (``VCAP_SERVICES``); ``REDIS_URL``; a
     per-process ``LocMemCache``. ``default`` (or ``CFSETTINGS_DEFAULT_CACHE``) names the bound
     service that becomes ``default`` when several are bound; each is also its own alias.
+    ``resolution`` (from :func:`cfsettings.resolve.resolve`) is used instead of resolving
+    ``environ`` again, so that ``databases()`` and ``caches()`` can share one.
     """
-    return caches_from(
-        resolve(os.environ if environ is None else environ),
-        default,
-        key_prefix=key_prefix,
-        timeout=timeout,
-        redis_options=redis_options,
-        memcached_options=memcached_options,
-        cert_dir=cert_dir,
-    )
-
-
-def caches_from(
-    resolution: Resolution,
-    default: str | None = None,
-    *,
-    key_prefix: str = "",
-    timeout: int | None = 300,
-    redis_options: Mapping[str, Any] | None = None,
-    memcached_options: Mapping[str, Any] | None = None,
-    cert_dir: str | None = None,
-) -> dict[str, CacheConfig]:
-    """:func:`caches` from a resolution made already (explain builds it from its own)."""
+    if resolution is None:
+        resolution = resolve(os.environ if environ is None else environ)
     common: CacheConfig = {"KEY_PREFIX": key_prefix, "TIMEOUT": timeout}
     overrides = {REDIS: redis_options, MEMCACHED: memcached_options}
     cert_dir = cert_dir or resolution.cert_dir
 
-    resolution.raise_for_bindings()
-    bound = resolution.caches
-    if bound.services:
-        chosen = bound.choose(default).name
-        entries: dict[str, CacheConfig] = {}
-        for resolved in bound.services:
-            if resolved.endpoint is None:
-                raise improperly_configured(str(resolved.error))
-            entry = from_endpoint(resolved.endpoint, overrides, cert_dir)
-            entries[resolved.service.name] = {**entry, **common}
+    chosen, endpoints = resolution.endpoints(CACHE_FAMILY, default)
+    if endpoints:
+        entries: dict[str, CacheConfig] = {
+            name: {**from_endpoint(endpoint, overrides, cert_dir), **common}
+            for name, endpoint in endpoints.items()
+        }
         return with_default(entries, chosen)
 
-    if bound.url:
-        return {"default": {**from_redis_url(bound.url, redis_options), **common}}
+    url = resolution.caches.url
+    if url:
+        return {"default": {**from_redis_url(url, redis_options), **common}}
 
     return {"default": {"BACKEND": LOCMEM_BACKEND, "LOCATION": "cfsettings", **common}}
 

@@ -90,37 +90,18 @@ def databases(
     mysql_options: Mapping[str, Any] | None = None,
     postgresql_options: Mapping[str, Any] | None = None,
     cert_dir: str | None = None,
+    resolution: Resolution | None = None,
 ) -> dict[str, DatabaseConfig]:
     """A complete ``DATABASES`` setting.
 
     In order: bound database services (``VCAP_SERVICES``); ``DATABASE_URL``; SQLite at
     ``sqlite_path``. ``default`` (or ``CFSETTINGS_DEFAULT_DATABASE``) names the bound
     service that becomes ``default`` when several are bound; each is also its own alias.
+    ``resolution`` (from :func:`cfsettings.resolve.resolve`) is used instead of resolving
+    ``environ`` again, so that ``databases()`` and ``caches()`` can share one.
     """
-    return databases_from(
-        resolve(os.environ if environ is None else environ),
-        default,
-        sqlite_path=sqlite_path,
-        conn_max_age=conn_max_age,
-        conn_health_checks=conn_health_checks,
-        mysql_options=mysql_options,
-        postgresql_options=postgresql_options,
-        cert_dir=cert_dir,
-    )
-
-
-def databases_from(
-    resolution: Resolution,
-    default: str | None = None,
-    *,
-    sqlite_path: str | os.PathLike[str] = "db.sqlite3",
-    conn_max_age: int | None = 600,
-    conn_health_checks: bool = True,
-    mysql_options: Mapping[str, Any] | None = None,
-    postgresql_options: Mapping[str, Any] | None = None,
-    cert_dir: str | None = None,
-) -> dict[str, DatabaseConfig]:
-    """:func:`databases` from a resolution made already (explain builds it from its own)."""
+    if resolution is None:
+        resolution = resolve(os.environ if environ is None else environ)
     tuning: DatabaseConfig = {
         "CONN_MAX_AGE": conn_max_age,
         "CONN_HEALTH_CHECKS": conn_health_checks,
@@ -128,24 +109,20 @@ def databases_from(
     overrides = {MYSQL: mysql_options, POSTGRESQL: postgresql_options}
     cert_dir = cert_dir or resolution.cert_dir
 
-    resolution.raise_for_bindings()
-    bound = resolution.databases
-    if bound.services:
-        chosen = bound.choose(default).name
-        entries: dict[str, DatabaseConfig] = {}
-        for resolved in bound.services:
-            if resolved.endpoint is None:
-                raise improperly_configured(str(resolved.error))
-            entries[resolved.service.name] = from_endpoint(
-                resolved.endpoint, tuning, overrides, cert_dir
-            )
+    chosen, endpoints = resolution.endpoints(DATABASE_FAMILY, default)
+    if endpoints:
+        entries = {
+            name: from_endpoint(endpoint, tuning, overrides, cert_dir)
+            for name, endpoint in endpoints.items()
+        }
         result = with_default(entries, chosen)
         if chosen != "default":  # the test runner must not create the same database twice
             result[chosen]["TEST"] = {"MIRROR": "default"}
         return result
 
-    if bound.url:
-        return {"default": from_url(bound.url, tuning, overrides)}
+    url = resolution.databases.url
+    if url:
+        return {"default": from_url(url, tuning, overrides)}
 
     return {"default": {"ENGINE": SQLITE_ENGINE, "NAME": os.path.abspath(sqlite_path)}}
 

@@ -129,6 +129,26 @@ class Resolution(NamedTuple):
     def bound(self, family: Family) -> Bound:
         return self.databases if family is DATABASE_FAMILY else self.caches
 
+    def endpoints(self, family: Family, argument: str | None) -> tuple[str, dict[str, Endpoint]]:
+        """What ``databases()``/``caches()`` build from: the name of the service that becomes
+        ``default`` (``argument``, the ``default=`` of those functions, wins) and every bound
+        endpoint of ``family`` by service name; ``("", {})`` when none is bound.
+
+        Raises what stops that setting: unreadable bindings, a service that cannot be
+        classified, a default naming no bound service, credentials that cannot be read.
+        """
+        self.raise_for_bindings()
+        bound = self.bound(family)
+        if not bound.services:
+            return "", {}
+        chosen = bound.choose(argument).name
+        endpoints = {}
+        for resolved in bound.services:
+            if resolved.endpoint is None:
+                raise improperly_configured(str(resolved.error))
+            endpoints[resolved.service.name] = resolved.endpoint
+        return chosen, endpoints
+
     def raise_for_bindings(self) -> None:
         """Raise what stops every setting built from bindings: an unreadable document, or a
         service that cannot be classified (it might be of either family)."""

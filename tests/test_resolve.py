@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from cfsettings.bindings.sources import SERVICE_BINDING_ROOT, VCAP_SERVICES
-from cfsettings.caches import caches_from
-from cfsettings.databases import databases_from
+from cfsettings.caches import caches
+from cfsettings.databases import databases
 from cfsettings.defaults import FIRST_BY_NAME, ONLY, VARIABLE, DefaultChoice
 from cfsettings.resolve import CACHE_FAMILY, DATABASE_FAMILY, FAMILIES, resolve
 from tests.fixtures import CA_PEM, HOSTILE, assert_no_secret, document, service, vcap
@@ -123,15 +123,15 @@ def test_an_unclassifiable_service_stops_both_families():
     with pytest.raises(ImproperlyConfigured, match="'both' is ambiguous"):
         resolution.raise_for_bindings()
     with pytest.raises(ImproperlyConfigured, match="'both' is ambiguous"):
-        caches_from(resolution)
+        caches(resolution=resolution)
 
 
 def test_an_unreadable_match_stops_its_family_only(tmp_path):
     environ = vcap(document("p.mysql"), service("hostless", {"password": HOSTILE}, tags=["redis"]))
     resolution = resolve(environ)
-    assert set(databases_from(resolution, cert_dir=str(tmp_path))) == {"default", "orders-db"}
+    assert set(databases(resolution=resolution, cert_dir=str(tmp_path))) == {"default", "orders-db"}
     with pytest.raises(ImproperlyConfigured, match="'hostless' \\(redis\\): the credentials"):
-        caches_from(resolution)
+        caches(resolution=resolution)
 
 
 def test_binding_sources_read_and_ignored(tmp_path):
@@ -164,7 +164,7 @@ def test_resolving_writes_nothing(tmp_path):
     resolution = resolve(environ)
     assert not cert_dir.exists()
     assert by_name(resolution)["db"].endpoint is not None
-    databases_from(resolution)
+    databases(resolution=resolution)
     assert len(list(cert_dir.iterdir())) == 1
 
 
@@ -192,3 +192,18 @@ def test_a_document_of_every_broker_resolves_without_errors():
         assert resolution.error is None
         for resolved in resolution.services:
             assert resolved.match is not None and resolved.endpoint is not None, fixture
+
+
+def test_one_resolution_serves_databases_and_caches(cert_dir):
+    """settings.py may resolve once and pass the result to both: the same settings."""
+    from cfsettings import caches, databases
+
+    environ = vcap(document("p.mysql"), document("elephantsql"), document("p.redis"))
+    resolution = resolve(environ)
+    assert databases(resolution=resolution, cert_dir=cert_dir) == databases(
+        environ=environ, cert_dir=cert_dir
+    )
+    assert caches(resolution=resolution) == caches(environ=environ)
+    assert databases(resolution=resolve({}), environ=environ)["default"]["ENGINE"].endswith(
+        "sqlite3"
+    )  # the resolution is what is read, not environ

@@ -23,8 +23,8 @@ from django.core.exceptions import ImproperlyConfigured
 from cfsettings import __version__
 from cfsettings.bindings.sources import SOURCES, VCAP_SERVICES, read_application
 from cfsettings.bindings.tls import CERT_DIR_VARIABLE, default_cert_dir
-from cfsettings.caches import caches_from
-from cfsettings.databases import databases_from
+from cfsettings.caches import caches
+from cfsettings.databases import databases
 from cfsettings.defaults import (
     ARGUMENT,
     FIRST_BY_NAME,
@@ -189,8 +189,8 @@ def _settings(
         }
     else:
         builders = {
-            "DATABASES": lambda: databases_from(resolution, cert_dir=cert_dir),
-            "CACHES": lambda: caches_from(resolution, cert_dir=cert_dir),
+            "DATABASES": lambda: databases(resolution=resolution, cert_dir=cert_dir),
+            "CACHES": lambda: caches(resolution=resolution, cert_dir=cert_dir),
             "ALLOWED_HOSTS": lambda: allowed_hosts(environ=environ),
         }
     result: dict[str, Any] = {}
