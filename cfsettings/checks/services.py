@@ -4,13 +4,7 @@ E002 (driver missing), E003 (bindings unreadable), W001 (several bound, none cho
 W002 (``DATABASE_URL``/``REDIS_URL`` shadowed), W003 (several binding sources), I001 (a
 service matched nothing).
 
-W001 cannot see the ``default=`` argument of ``databases()``/``caches()`` (nothing is
-recorded while settings load), so it decides from what is visible: the family's
-``CFSETTINGS_DEFAULT_*`` variable is unset, no bound service is named ``default``, and the
-project's setting has a ``default`` entry that is a copy of the entry of the service whose
-name sorts first. A hand-written setting, or ``default=`` naming another service, is quiet;
-``default=`` naming the very service that sorts first cannot be told apart from no choice,
-and warns (set the variable instead, or silence cfsettings.W001).
+W001 decides from the settings, not from the ``default=`` argument: see ``_no_default``.
 """
 
 from __future__ import annotations
@@ -116,7 +110,17 @@ def _needs_pylibmc(resolved: Resolved, match: Match) -> bool:
 
 
 def _no_default(bound: Bound) -> list[checks.CheckMessage]:
-    """W001: the default was picked by name, and the project's setting uses that pick."""
+    """W001: several bound, none chosen, and the project's setting uses the pick by name.
+
+    Nothing is recorded while settings load, so the ``default=`` argument of ``databases()``
+    / ``caches()`` cannot be seen; what is visible decides. Warn when the family's
+    ``CFSETTINGS_DEFAULT_*`` variable is unset, no bound service is named ``default`` (both
+    make ``choice.how`` other than first-by-name), and the setting's ``default`` entry is a
+    copy of the entry of the service whose name sorts first. A hand-written setting, or
+    ``default=`` naming another service, is quiet; ``default=`` naming the very service that
+    sorts first builds the same setting as no choice and warns (set the variable instead, or
+    silence cfsettings.W001). See docs/resolve.rst.
+    """
     family, choice = bound.family, bound.default
     if choice is None or choice.how != FIRST_BY_NAME:
         return []
