@@ -127,7 +127,7 @@ class Resolution(NamedTuple):
     cert_dir: str | None  # CFSETTINGS_CERT_DIR
 
     def bound(self, family: Family) -> Bound:
-        return self.databases if family is DATABASE_FAMILY else self.caches
+        return self.databases if family == DATABASE_FAMILY else self.caches
 
     def endpoints(self, family: Family, argument: str | None) -> tuple[str, dict[str, Endpoint]]:
         """What ``databases()``/``caches()`` build from: the name of the service that becomes

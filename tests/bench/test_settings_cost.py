@@ -47,6 +47,7 @@ def test_settings_cost_runs():
         assert f"check: {name} builds the same" in out or f"skipped {name}:" in out
     assert "cfsettings imports Django on the happy path: False" in out
     assert "per process, fresh interpreter" in out
+    assert "settings cost in a real worker (after `import django.conf`), cfsettings / " in out
     assert "-X importtime" in out
 
 
