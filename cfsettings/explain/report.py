@@ -2,9 +2,11 @@
 
 For every bound service: its name, label and tags, the kind it was recognised as and the rule
 that decided (or why it was ignored, or what is wrong with it), and the aliases it became;
-then the ``DATABASES``, ``CACHES`` and ``ALLOWED_HOSTS`` that result. Every secret is masked
-(see ``redact``) before anything is printed, and a broken binding is reported rather than
-raised: a failing deploy is exactly when this is needed.
+then the ``DATABASES``, ``CACHES`` and ``ALLOWED_HOSTS`` that result. All of it is read from
+one ``Resolution`` (``cfsettings.resolve``), the one ``databases()`` and the checks read, and
+from the project's settings when there are some. Every secret is masked (``masking``) before
+anything is printed, and a broken binding is reported rather than raised: a failing deploy is
+exactly when this is needed.
 
 The report is plain data (``build_report``), printed as text for people or as JSON for
 machines. Nothing is written to disk: certificates go to a temporary directory, and their
