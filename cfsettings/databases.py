@@ -4,8 +4,8 @@
 services come from :func:`cfsettings.resolve.resolve`, as the checks and explain see them.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple and TypedDict would then compile
+# each annotation string whenever a worker imports cfsettings (see bench/RESULTS.md).
 import os
 from collections.abc import Mapping
 from typing import Any, TypedDict

@@ -6,8 +6,8 @@ its own name, and one of them also as ``default``. The choice is a returned valu
 anything being recorded while settings load.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple and TypedDict would then compile
+# each annotation string whenever a worker imports cfsettings (see bench/RESULTS.md).
 import copy
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar

@@ -16,8 +16,8 @@ dataclass costs about ten times as much to define (each one ``exec``s its method
 worker defines them again when settings.py imports cfsettings (see ``bench/RESULTS.md``).
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple and TypedDict would then compile
+# each annotation string whenever a worker imports cfsettings (see bench/RESULTS.md).
 from collections.abc import Mapping
 from typing import NamedTuple
 
