@@ -95,7 +95,9 @@ def test_happy_path_imports_stay_light():
             print(" ".join(name for name in added if name.startswith(("django", "dj_"))))
         """
     )
-    paths = dict.fromkeys([str(ROOT), sysconfig.get_paths()["purelib"]])
+    # -S skips .pth files, through which a light venv finds Django: pass this one's path.
+    site_dirs = [path for path in sys.path if "-packages" in path]
+    paths = dict.fromkeys([str(ROOT), sysconfig.get_paths()["purelib"], *site_dirs])
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VCAP_", "CFSETTINGS_"))}
     env["PYTHONPATH"] = os.pathsep.join(paths)
     for mode in ("worker", "bare"):
