@@ -30,12 +30,15 @@ from cfsettings.platform.static import (
     WHITENOISE_MIDDLEWARE,
     static_settings,
 )
+from cfsettings.resolve import resolve
 from cfsettings.storage import FILESYSTEM_BACKEND, storages
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, MutableMapping
     from typing import Any
+
+    from cfsettings.resolve import Resolution
 
 APP = "cfsettings"
 #: Named, not imported: the middleware's module imports Django, settings modules must not.
@@ -59,11 +62,12 @@ MAIL_SETTINGS = frozenset(
 
 
 class Context:
-    """What an applier sees: the settings module, the environment, and what the project set.
+    """What an applier sees: the settings module, the environment (and its one resolution,
+    which every builder reads), and what the project set.
 
     A plain class: ``dataclasses`` would import ``copy`` into every worker's settings."""
 
-    __slots__ = ("applied", "environ", "on_cloud_foundry", "project", "settings")
+    __slots__ = ("applied", "environ", "on_cloud_foundry", "project", "resolution", "settings")
 
     def __init__(
         self,
@@ -74,6 +78,7 @@ class Context:
     ) -> None:
         self.settings = settings
         self.environ = environ
+        self.resolution: Resolution = resolve(environ)
         self.on_cloud_foundry = on_cloud_foundry
         self.project = project
         self.applied: dict[str, str] = {}
@@ -149,12 +154,13 @@ def apply_databases(context: Context) -> None:
         return
     placeholder = startproject_sqlite(context.settings.get("DATABASES"))
     path = placeholder or os.path.join(base_dir(context), "db.sqlite3")
-    context.offer("DATABASES", databases(environ=context.environ, sqlite_path=path), "databases()")
+    built = databases(resolution=context.resolution, sqlite_path=path)
+    context.offer("DATABASES", built, "databases()")
 
 
 def apply_caches(context: Context) -> None:
     if "CACHES" not in context.project:
-        context.offer("CACHES", caches(environ=context.environ), "caches()")
+        context.offer("CACHES", caches(resolution=context.resolution), "caches()")
 
 
 def apply_allowed_hosts(context: Context) -> None:
@@ -164,7 +170,8 @@ def apply_allowed_hosts(context: Context) -> None:
 
 def apply_secret_key(context: Context) -> None:
     if "SECRET_KEY" not in context.project:
-        context.offer("SECRET_KEY", secret_key(environ=context.environ), "secret_key()")
+        key = secret_key(environ=context.environ, resolution=context.resolution)
+        context.offer("SECRET_KEY", key, "secret_key()")
 
 
 def apply_platform(context: Context) -> None:
@@ -191,7 +198,7 @@ def apply_storage(context: Context) -> None:
     """Uploads to the bound bucket(s); with none bound, Django's own ``default`` stays."""
     if "STORAGES" in context.project:
         return
-    entries = storages(environ=context.environ)
+    entries = storages(resolution=context.resolution)
     del entries["staticfiles"]  # the project's, or static_settings()'s on Cloud Foundry
     if entries["default"]["BACKEND"] != FILESYSTEM_BACKEND:
         context.offer_entries("STORAGES", entries, "storages()")
@@ -204,7 +211,7 @@ def apply_email(context: Context) -> None:
         return
     local = None if context.on_cloud_foundry else CONSOLE_BACKEND
     context.offer_all(
-        email_settings(environ=context.environ, local_backend=local), "email_settings()"
+        email_settings(resolution=context.resolution, local_backend=local), "email_settings()"
     )
 
 

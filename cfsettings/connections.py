@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from cfsettings.bindings.endpoint import Endpoint
     from cfsettings.concurrency import Process
+    from cfsettings.databases import DatabaseConfig
 
 POOLER_VARIABLE = "CFSETTINGS_DATABASE_POOLER"
 TRANSACTION, SESSION, NONE = "transaction", "session", "none"
@@ -78,7 +79,7 @@ class ConnectionPlan:
         self.pool: dict[str, Any] | None = None
         self.pool_reason = ""
 
-    def apply(self, entry: dict[str, Any], options: dict[str, Any]) -> None:
+    def apply(self, entry: DatabaseConfig, options: dict[str, Any]) -> None:
         """Write the plan into ``entry`` and its ``options`` (before the project's overrides)."""
         if self.pooler == TRANSACTION:
             entry["DISABLE_SERVER_SIDE_CURSORS"] = True
