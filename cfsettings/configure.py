@@ -18,7 +18,7 @@ import os
 
 from cfsettings.caches import caches
 from cfsettings.databases import SQLITE_ENGINE, databases
-from cfsettings.email import CONSOLE_BACKEND, email_settings
+from cfsettings.email import CONSOLE_BACKEND, EMAIL_NAMES, email_settings
 from cfsettings.hosts import allowed_hosts
 from cfsettings.platform.detect import on_cloud_foundry
 from cfsettings.platform.https import https_settings
@@ -46,19 +46,9 @@ HEALTH_MIDDLEWARE = "cfsettings.platform.health.HealthCheckMiddleware"
 #: Django's defaults of the dict settings whose entries appliers fill in one by one.
 DICT_DEFAULTS: dict[str, Mapping[str, Any]] = {"STORAGES": DJANGO_STORAGES}
 INSECURE_KEY_PREFIX = "django-insecure-"
-#: Any of these in the settings module means the project chose its own mail set-up.
-MAIL_SETTINGS = frozenset(
-    {
-        "MAILERS",
-        "EMAIL_BACKEND",
-        "EMAIL_HOST",
-        "EMAIL_PORT",
-        "EMAIL_HOST_USER",
-        "EMAIL_HOST_PASSWORD",
-        "EMAIL_USE_TLS",
-        "EMAIL_USE_SSL",
-    }
-)
+#: Any of these in the settings module means the project chose its own mail set-up (a
+#: timeout alone does not).
+MAIL_SETTINGS = frozenset({"MAILERS", *EMAIL_NAMES}) - {"EMAIL_TIMEOUT"}
 
 
 class Context:

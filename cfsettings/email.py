@@ -28,6 +28,18 @@ if TYPE_CHECKING:
 DEFAULT_EMAIL_VARIABLE = EMAIL_FAMILY.variable
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 CONSOLE_BACKEND = "django.core.mail.backends.console.EmailBackend"
+#: The settings a relay becomes before Django 6.1 (``from_relay``), and the senders.
+EMAIL_NAMES = (
+    "EMAIL_BACKEND",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL",
+    "EMAIL_TIMEOUT",
+)
+SENDER_NAMES = ("DEFAULT_FROM_EMAIL", "SERVER_EMAIL")
 #: Seconds before a request that sends mail gives up on an unreachable relay (Django's
 #: default is to wait for ever).
 EMAIL_TIMEOUT = 10

@@ -11,24 +11,10 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from cfsettings.email import email_settings, mailers_supported
+from cfsettings.email import EMAIL_NAMES, SENDER_NAMES, email_settings, mailers_supported
 from cfsettings.masking import Masker
 from cfsettings.resolve import Bound, Resolution
 from cfsettings.storage import storages
-
-#: The mail settings explain shows (Django's, whether cfsettings or the project set them).
-EMAIL_NAMES = (
-    "EMAIL_BACKEND",
-    "EMAIL_HOST",
-    "EMAIL_PORT",
-    "EMAIL_HOST_USER",
-    "EMAIL_HOST_PASSWORD",
-    "EMAIL_USE_TLS",
-    "EMAIL_USE_SSL",
-    "EMAIL_TIMEOUT",
-    "DEFAULT_FROM_EMAIL",
-    "SERVER_EMAIL",
-)
 
 
 def describe_storage_email(
@@ -136,9 +122,9 @@ def _email(resolution: Resolution, settings: Any, mailers: bool) -> dict[str, An
     the ``EMAIL_*`` settings."""
     if settings is None:
         return email_settings(resolution=resolution, mailers=mailers)
-    names: tuple[str, ...] = EMAIL_NAMES
+    names: tuple[str, ...] = EMAIL_NAMES + SENDER_NAMES
     if mailers:
         overridden = getattr(settings, "is_overridden", lambda name: False)
-        names = ("MAILERS", "DEFAULT_FROM_EMAIL", "SERVER_EMAIL")
-        names += tuple(name for name in EMAIL_NAMES[:-2] if overridden(name))
+        names = ("MAILERS", *SENDER_NAMES)
+        names += tuple(name for name in EMAIL_NAMES if overridden(name))
     return {name: getattr(settings, name, None) for name in names}
