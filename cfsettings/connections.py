@@ -13,9 +13,8 @@ Three facts that Django's defaults do not know about change a database entry:
 - A broker may state the plan's connection limit (``max_conns``, ...); the pool is sized so
   that every worker of every instance fits, leaving a tenth of it for management commands.
 
-Each decision keeps its reason as data (``ConnectionPlan.as_data``) for ``python -m
-cfsettings``. ``cf_stage`` knows a transaction pooler by ``DISABLE_SERVER_SIDE_CURSORS``
-(``through_transaction_pooler``), which also covers hand-written ``DATABASES``.
+Each decision keeps its reason (``ConnectionPlan.as_data``) for explain. ``cf_stage`` knows a
+transaction pooler by ``DISABLE_SERVER_SIDE_CURSORS`` (hand-written ``DATABASES`` too).
 """
 
 from __future__ import annotations

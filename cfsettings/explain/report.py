@@ -157,12 +157,8 @@ def _collect(
 def _service(resolved: Resolved, environ: Mapping[str, str], masker: Masker) -> dict[str, Any]:
     """One bound service as explain shows it. ``notes``: where its credentials disagreed on
     the host, port or database, which source was used and why (issue 12)."""
-    service, match, ignored, endpoint = (
-        resolved.service,
-        resolved.match,
-        resolved.ignored,
-        resolved.endpoint,
-    )
+    service, match, ignored = resolved.service, resolved.match, resolved.ignored
+    endpoint = resolved.endpoint
     entry: dict[str, Any] = {
         "name": service.name,
         "label": service.label,
