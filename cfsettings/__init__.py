@@ -1,16 +1,17 @@
 """Django settings from Cloud Foundry service bindings.
 
 ``databases()``, ``caches()``, ``allowed_hosts()``, ``storages()`` and ``email_settings()``
-read the environment when called; the platform settings (``secret_key()``,
-``https_settings()``, ``csrf_trusted_origins()``, ``logging_config()``, ``static_settings()``)
-are empty off Cloud Foundry; ``configure()`` applies all of them to a settings module without
-replacing what the project set. Importing this package has no side effects and imports no
-database driver.
+read the environment when called (or share one ``cfsettings.resolve.resolve`` result passed
+as ``resolution=``); the platform settings (``secret_key()``, ``https_settings()``,
+``csrf_trusted_origins()``, ``logging_config()``, ``static_settings()``) are empty off Cloud
+Foundry; ``configure()`` applies all of them to a settings module without replacing what the
+project set. ``DatabaseConfig`` and ``CacheConfig`` type their entries for type checkers.
+Importing this package has no side effects and imports no database driver.
 """
 
-from cfsettings.caches import caches
+from cfsettings.caches import CacheConfig, caches
 from cfsettings.configure import configure
-from cfsettings.databases import databases
+from cfsettings.databases import DatabaseConfig, databases
 from cfsettings.email import email_settings
 from cfsettings.hosts import allowed_hosts
 from cfsettings.platform.detect import on_cloud_foundry
@@ -21,6 +22,8 @@ from cfsettings.platform.static import static_settings
 from cfsettings.storage import storages
 
 __all__ = [
+    "CacheConfig",
+    "DatabaseConfig",
     "allowed_hosts",
     "caches",
     "configure",

@@ -1,28 +1,40 @@
 """Build Django's ``CACHES`` from bound Redis/Memcached services, ``REDIS_URL`` or memory.
 
 Passwords go into ``OPTIONS`` rather than into ``LOCATION`` URLs: Django's error pages hide
-settings whose key names a password, but print a ``LOCATION`` as it is.
+settings whose key names a password, but print a ``LOCATION`` as it is. The bound services
+come from :func:`cfsettings.resolve.resolve`, as the checks and explain see them.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple and TypedDict would then compile
+# each annotation string whenever a worker imports cfsettings (see bench/RESULTS.md).
 import os
+from collections.abc import Mapping
+from typing import Any, TypedDict
 
-from cfsettings.bindings.classify import CACHE_KINDS, MEMCACHED, REDIS, classify_all, matches_of
-from cfsettings.bindings.endpoint import Endpoint, join_host_port, read_endpoint
-from cfsettings.bindings.sources import read_services
-from cfsettings.bindings.tls import CERT_DIR_VARIABLE, write_pem
+from cfsettings.bindings.classify import MEMCACHED, REDIS
+from cfsettings.bindings.endpoint import Endpoint, join_host_port
+from cfsettings.bindings.tls import write_pem
 from cfsettings.databases import merge_options
-from cfsettings.defaults import bound_aliases
+from cfsettings.defaults import with_default
 from cfsettings.errors import improperly_configured
+from cfsettings.resolve import CACHE_FAMILY, Resolution, resolve
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from typing import Any
 
-REDIS_URL = "REDIS_URL"
-DEFAULT_CACHE_VARIABLE = "CFSETTINGS_DEFAULT_CACHE"
+class CacheConfig(TypedDict, total=False):
+    """One ``CACHES`` entry, as Django reads it, for type checkers:
+    ``CACHES: dict[str, CacheConfig] = caches()``."""
+
+    BACKEND: str
+    LOCATION: str | list[str]
+    OPTIONS: dict[str, Any]
+    KEY_PREFIX: str
+    TIMEOUT: int | None
+    VERSION: int
+    KEY_FUNCTION: str
+
+
+REDIS_URL = CACHE_FAMILY.url_variable
+DEFAULT_CACHE_VARIABLE = CACHE_FAMILY.variable
 
 REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
 PYMEMCACHE_BACKEND = "django.core.cache.backends.memcached.PyMemcacheCache"
@@ -44,29 +56,31 @@ def caches(
     redis_options: Mapping[str, Any] | None = None,
     memcached_options: Mapping[str, Any] | None = None,
     cert_dir: str | None = None,
-) -> dict[str, dict[str, Any]]:
+    resolution: Resolution | None = None,
+) -> dict[str, CacheConfig]:
     """A complete ``CACHES`` setting.
 
     In order: bound Redis or Memcached services (``VCAP_SERVICES``); ``REDIS_URL``; a
     per-process ``LocMemCache``. ``default`` (or ``CFSETTINGS_DEFAULT_CACHE``) names the bound
     service that becomes ``default`` when several are bound; each is also its own alias.
+    ``resolution`` (from :func:`cfsettings.resolve.resolve`) is used instead of resolving
+    ``environ`` again, so that ``databases()`` and ``caches()`` can share one.
     """
-    env = os.environ if environ is None else environ
-    common = {"KEY_PREFIX": key_prefix, "TIMEOUT": timeout}
+    if resolution is None:
+        resolution = resolve(os.environ if environ is None else environ)
+    common: CacheConfig = {"KEY_PREFIX": key_prefix, "TIMEOUT": timeout}
     overrides = {REDIS: redis_options, MEMCACHED: memcached_options}
-    cert_dir = cert_dir or env.get(CERT_DIR_VARIABLE)
+    cert_dir = cert_dir or resolution.cert_dir
 
-    matches = matches_of(classify_all(read_services(env)), CACHE_KINDS)
-    if matches:
-        result, _ = bound_aliases(
-            matches,
-            default or env.get(DEFAULT_CACHE_VARIABLE),
-            DEFAULT_CACHE_VARIABLE,
-            lambda match: {**from_endpoint(read_endpoint(match), overrides, cert_dir), **common},
-        )
-        return result
+    chosen, endpoints = resolution.endpoints(CACHE_FAMILY, default)
+    if endpoints:
+        entries: dict[str, CacheConfig] = {
+            name: {**from_endpoint(endpoint, overrides, cert_dir), **common}
+            for name, endpoint in endpoints.items()
+        }
+        return with_default(entries, chosen)
 
-    url = env.get(REDIS_URL, "").strip()
+    url = resolution.caches.url
     if url:
         return {"default": {**from_redis_url(url, redis_options), **common}}
 
@@ -77,7 +91,7 @@ def from_endpoint(
     endpoint: Endpoint,
     overrides: Mapping[str, Mapping[str, Any] | None],
     cert_dir: str | None,
-) -> dict[str, Any]:
+) -> CacheConfig:
     """One ``CACHES`` entry for a bound Redis or Memcached service."""
     if endpoint.kind == REDIS:
         scheme = "rediss" if endpoint.tls else "redis"
@@ -115,7 +129,7 @@ def from_endpoint(
     }
 
 
-def from_redis_url(url: str, redis_options: Mapping[str, Any] | None) -> dict[str, Any]:
+def from_redis_url(url: str, redis_options: Mapping[str, Any] | None) -> CacheConfig:
     """``REDIS_URL`` as a ``RedisCache`` entry, its login moved from the URL to ``OPTIONS``."""
     from urllib.parse import unquote, urlsplit, urlunsplit
 

@@ -19,7 +19,7 @@ import os
 
 from cfsettings.caches import caches
 from cfsettings.databases import SQLITE_ENGINE, databases
-from cfsettings.email import CONSOLE_BACKEND, email_settings
+from cfsettings.email import CONSOLE_BACKEND, EMAIL_NAMES, email_settings
 from cfsettings.hosts import allowed_hosts
 from cfsettings.platform.detect import on_cloud_foundry
 from cfsettings.platform.https import https_settings
@@ -31,12 +31,15 @@ from cfsettings.platform.static import (
     WHITENOISE_MIDDLEWARE,
     static_settings,
 )
+from cfsettings.resolve import resolve
 from cfsettings.storage import FILESYSTEM_BACKEND, storages
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, MutableMapping
     from typing import Any
+
+    from cfsettings.resolve import Resolution
 
 APP = "cfsettings"
 #: Named, not imported: the middleware's module imports Django, settings modules must not.
@@ -46,27 +49,18 @@ DICT_DEFAULTS: dict[str, Mapping[str, Any]] = {"STORAGES": DJANGO_STORAGES}
 INSECURE_KEY_PREFIX = "django-insecure-"
 #: What ``startproject`` writes on Django 6.1 and later: a placeholder, like its SQLite.
 STARTPROJECT_MAILERS = {"default": {"BACKEND": CONSOLE_BACKEND}}
-#: Any of these in the settings module means the project chose its own mail set-up.
-MAIL_SETTINGS = frozenset(
-    {
-        "MAILERS",
-        "EMAIL_BACKEND",
-        "EMAIL_HOST",
-        "EMAIL_PORT",
-        "EMAIL_HOST_USER",
-        "EMAIL_HOST_PASSWORD",
-        "EMAIL_USE_TLS",
-        "EMAIL_USE_SSL",
-    }
-)
+#: Any of these in the settings module means the project chose its own mail set-up (a
+#: timeout alone does not).
+MAIL_SETTINGS = frozenset({"MAILERS", *EMAIL_NAMES}) - {"EMAIL_TIMEOUT"}
 
 
 class Context:
-    """What an applier sees: the settings module, the environment, and what the project set.
+    """What an applier sees: the settings module, the environment (and its one resolution,
+    which every builder reads), and what the project set.
 
     A plain class: ``dataclasses`` would import ``copy`` into every worker's settings."""
 
-    __slots__ = ("applied", "environ", "on_cloud_foundry", "project", "settings")
+    __slots__ = ("applied", "environ", "on_cloud_foundry", "project", "resolution", "settings")
 
     def __init__(
         self,
@@ -77,6 +71,7 @@ class Context:
     ) -> None:
         self.settings = settings
         self.environ = environ
+        self.resolution: Resolution = resolve(environ)
         self.on_cloud_foundry = on_cloud_foundry
         self.project = project
         self.applied: dict[str, str] = {}
@@ -121,7 +116,7 @@ def set_by_project(name: str, value: Any, on_cf: bool) -> bool:
     if name == "DATABASES":
         return startproject_sqlite(value) is None
     if name == "MAILERS":
-        return value != STARTPROJECT_MAILERS
+        return not (isinstance(value, dict) and value == STARTPROJECT_MAILERS)
     if name == "SECRET_KEY" and (not value or not isinstance(value, str)):
         return False
     if name == "SECRET_KEY" and on_cf:
@@ -154,12 +149,13 @@ def apply_databases(context: Context) -> None:
         return
     placeholder = startproject_sqlite(context.settings.get("DATABASES"))
     path = placeholder or os.path.join(base_dir(context), "db.sqlite3")
-    context.offer("DATABASES", databases(environ=context.environ, sqlite_path=path), "databases()")
+    built = databases(resolution=context.resolution, sqlite_path=path)
+    context.offer("DATABASES", built, "databases()")
 
 
 def apply_caches(context: Context) -> None:
     if "CACHES" not in context.project:
-        context.offer("CACHES", caches(environ=context.environ), "caches()")
+        context.offer("CACHES", caches(resolution=context.resolution), "caches()")
 
 
 def apply_allowed_hosts(context: Context) -> None:
@@ -169,7 +165,8 @@ def apply_allowed_hosts(context: Context) -> None:
 
 def apply_secret_key(context: Context) -> None:
     if "SECRET_KEY" not in context.project:
-        context.offer("SECRET_KEY", secret_key(environ=context.environ), "secret_key()")
+        key = secret_key(environ=context.environ, resolution=context.resolution)
+        context.offer("SECRET_KEY", key, "secret_key()")
 
 
 def apply_platform(context: Context) -> None:
@@ -196,7 +193,7 @@ def apply_storage(context: Context) -> None:
     """Uploads to the bound bucket(s); with none bound, Django's own ``default`` stays."""
     if "STORAGES" in context.project:
         return
-    entries = storages(environ=context.environ)
+    entries = storages(resolution=context.resolution)
     del entries["staticfiles"]  # the project's, or static_settings()'s on Cloud Foundry
     if entries["default"]["BACKEND"] != FILESYSTEM_BACKEND:
         context.offer_entries("STORAGES", entries, "storages()")
@@ -209,7 +206,7 @@ def apply_email(context: Context) -> None:
         return
     local = None if context.on_cloud_foundry else CONSOLE_BACKEND
     context.offer_all(
-        email_settings(environ=context.environ, local_backend=local), "email_settings()"
+        email_settings(resolution=context.resolution, local_backend=local), "email_settings()"
     )
 
 

@@ -13,9 +13,8 @@ Three facts that Django's defaults do not know about change a database entry:
 - A broker may state the plan's connection limit (``max_conns``, ...); the pool is sized so
   that every worker of every instance fits, leaving a tenth of it for management commands.
 
-Each decision keeps its reason as data (``ConnectionPlan.as_data``) for ``python -m
-cfsettings``. ``cf_stage`` knows a transaction pooler by ``DISABLE_SERVER_SIDE_CURSORS``
-(``through_transaction_pooler``), which also covers hand-written ``DATABASES``.
+Each decision keeps its reason (``ConnectionPlan.as_data``) for explain. ``cf_stage`` knows a
+transaction pooler by ``DISABLE_SERVER_SIDE_CURSORS`` (hand-written ``DATABASES`` too).
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
 
     from cfsettings.bindings.endpoint import Endpoint
     from cfsettings.concurrency import Process
+    from cfsettings.databases import DatabaseConfig
 
 POOLER_VARIABLE = "CFSETTINGS_DATABASE_POOLER"
 TRANSACTION, SESSION, NONE = "transaction", "session", "none"
@@ -78,7 +78,7 @@ class ConnectionPlan:
         self.pool: dict[str, Any] | None = None
         self.pool_reason = ""
 
-    def apply(self, entry: dict[str, Any], options: dict[str, Any]) -> None:
+    def apply(self, entry: DatabaseConfig, options: dict[str, Any]) -> None:
         """Write the plan into ``entry`` and its ``options`` (before the project's overrides)."""
         if self.pooler == TRANSACTION:
             entry["DISABLE_SERVER_SIDE_CURSORS"] = True

@@ -1,31 +1,47 @@
 """Build Django's ``DATABASES`` from bound services, ``DATABASE_URL`` or SQLite.
 
-:func:`databases` reads top to bottom as the precedence order it documents.
+:func:`databases` reads top to bottom as the precedence order it documents; the bound
+services come from :func:`cfsettings.resolve.resolve`, as the checks and explain see them.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple and TypedDict would then compile
+# each annotation string whenever a worker imports cfsettings (see bench/RESULTS.md).
 import os
+from collections.abc import Mapping
+from typing import Any, TypedDict
 
-from cfsettings.bindings.classify import DATABASE_KINDS, MYSQL, POSTGRESQL, classify_all, matches_of
-from cfsettings.bindings.endpoint import Endpoint, read_endpoint
-from cfsettings.bindings.sources import read_services
+from cfsettings.bindings.classify import MYSQL, POSTGRESQL
+from cfsettings.bindings.endpoint import Endpoint
 from cfsettings.bindings.target import libpq_host_port
-from cfsettings.bindings.tls import CERT_DIR_VARIABLE, is_pem, write_pem
-from cfsettings.connections import Connecting
-from cfsettings.defaults import bound_aliases
+from cfsettings.bindings.tls import is_pem, write_pem
+from cfsettings.connections import Connecting, ConnectionPlan
+from cfsettings.defaults import with_default
 from cfsettings.errors import improperly_configured
+from cfsettings.resolve import DATABASE_FAMILY, Resolution, Resolved, resolve
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from typing import Any
 
-    from cfsettings.bindings.classify import Match
-    from cfsettings.connections import ConnectionPlan
+class DatabaseConfig(TypedDict, total=False):
+    """One ``DATABASES`` entry, as Django reads it (the keys cfsettings or dj-database-url
+    may set), for type checkers: ``DATABASES: dict[str, DatabaseConfig] = databases()``."""
 
-DATABASE_URL = "DATABASE_URL"
-DEFAULT_DATABASE_VARIABLE = "CFSETTINGS_DEFAULT_DATABASE"
+    ENGINE: str
+    NAME: str
+    USER: str
+    PASSWORD: str
+    HOST: str
+    PORT: str | int
+    CONN_MAX_AGE: int | None
+    CONN_HEALTH_CHECKS: bool
+    OPTIONS: dict[str, Any]
+    TEST: dict[str, Any]
+    ATOMIC_REQUESTS: bool
+    AUTOCOMMIT: bool
+    DISABLE_SERVER_SIDE_CURSORS: bool
+    TIME_ZONE: str
+
+
+DATABASE_URL = DATABASE_FAMILY.url_variable
+DEFAULT_DATABASE_VARIABLE = DATABASE_FAMILY.variable
 
 ENGINES = {
     MYSQL: "django.db.backends.mysql",
@@ -78,59 +94,65 @@ def databases(
     cert_dir: str | None = None,
     asgi: bool | None = None,
     pooler: str | None = None,
-) -> dict[str, dict[str, Any]]:
+    resolution: Resolution | None = None,
+) -> dict[str, DatabaseConfig]:
     """A complete ``DATABASES`` setting.
 
     In order: bound database services (``VCAP_SERVICES``); ``DATABASE_URL``; SQLite at
     ``sqlite_path``. ``default`` (or ``CFSETTINGS_DEFAULT_DATABASE``) names the bound
     service that becomes ``default`` when several are bound; each is also its own alias.
     ``asgi`` and ``pooler`` (see :mod:`cfsettings.connections`) say how connections are used.
+    ``resolution`` (from :func:`cfsettings.resolve.resolve`) is used instead of resolving
+    ``environ`` again, so that every builder can share one.
     """
-    env = os.environ if environ is None else environ
-    connecting = Connecting(env, asgi, pooler)
-    tuning = {"CONN_MAX_AGE": conn_max_age, "CONN_HEALTH_CHECKS": conn_health_checks}
+    if resolution is None:
+        resolution = resolve(os.environ if environ is None else environ)
+    connecting = Connecting(resolution.environ, asgi, pooler)
+    tuning: DatabaseConfig = {
+        "CONN_MAX_AGE": conn_max_age,
+        "CONN_HEALTH_CHECKS": conn_health_checks,
+    }
     overrides = {MYSQL: mysql_options, POSTGRESQL: postgresql_options}
-    cert_dir = cert_dir or env.get(CERT_DIR_VARIABLE)
+    cert_dir = cert_dir or resolution.cert_dir
 
-    matches = matches_of(classify_all(read_services(env)), DATABASE_KINDS)
-    if matches:
-        requested = default or env.get(DEFAULT_DATABASE_VARIABLE)
-        result, chosen = bound_aliases(
-            matches,
-            requested,
-            DEFAULT_DATABASE_VARIABLE,
-            lambda match: _from_match(match, tuning, overrides, cert_dir, connecting),
-        )
+    chosen, members = resolution.members(DATABASE_FAMILY, default)
+    if members:
+        entries = {
+            resolved.service.name: _from_resolved(resolved, tuning, overrides, cert_dir, connecting)
+            for resolved in members
+        }
+        result = with_default(entries, chosen)
         if chosen != "default":  # the test runner must not create the same database twice
             result[chosen]["TEST"] = {"MIRROR": "default"}
         return result
 
-    url = env.get(DATABASE_URL, "").strip()
+    url = resolution.databases.url
     if url:
         return {"default": from_url(url, tuning, overrides, connecting)}
 
     return {"default": {"ENGINE": SQLITE_ENGINE, "NAME": os.path.abspath(sqlite_path)}}
 
 
-def _from_match(
-    match: Match,
-    tuning: Mapping[str, Any],
+def _from_resolved(
+    resolved: Resolved,
+    tuning: DatabaseConfig,
     overrides: Mapping[str, Mapping[str, Any] | None],
     cert_dir: str | None,
     connecting: Connecting,
-) -> dict[str, Any]:
-    endpoint = read_endpoint(match)
-    plan = connecting.plan(endpoint, match.service.credentials)
+) -> DatabaseConfig:
+    endpoint = resolved.endpoint
+    assert endpoint is not None, "Resolution.members raises for an unread service"
+    plan = connecting.plan(endpoint, resolved.service.credentials)
     return from_endpoint(endpoint, tuning, overrides, cert_dir, plan)
 
 
 def from_endpoint(
     endpoint: Endpoint,
-    tuning: Mapping[str, Any],
+    tuning: DatabaseConfig,
     overrides: Mapping[str, Mapping[str, Any] | None],
     cert_dir: str | None,
     plan: ConnectionPlan,
-) -> dict[str, Any]:
+) -> DatabaseConfig:
     """One ``DATABASES`` entry for a bound MySQL or PostgreSQL service."""
     options: dict[str, Any]
     if endpoint.kind == MYSQL:
@@ -167,7 +189,7 @@ def from_endpoint(
     host, port = (
         libpq_host_port(endpoint.hosts) if endpoint.hosts else (endpoint.host, endpoint.port)
     )
-    entry: dict[str, Any] = {
+    entry: DatabaseConfig = {
         "ENGINE": ENGINES[endpoint.kind],
         "NAME": endpoint.database,
         "USER": endpoint.username,
@@ -195,20 +217,18 @@ def _tls_files(
 
 def from_url(
     url: str,
-    tuning: Mapping[str, Any],
+    tuning: DatabaseConfig,
     overrides: Mapping[str, Mapping[str, Any] | None],
     connecting: Connecting,
-) -> dict[str, Any]:
+) -> DatabaseConfig:
     """``DATABASE_URL`` through dj-database-url, with cfsettings' defaults on top."""
     import dj_database_url
 
     try:
-        config: dict[str, Any] = dict(
-            dj_database_url.parse(
-                url,
-                conn_max_age=tuning["CONN_MAX_AGE"],
-                conn_health_checks=tuning["CONN_HEALTH_CHECKS"],
-            )
+        config: DatabaseConfig = dj_database_url.parse(
+            url,
+            conn_max_age=tuning["CONN_MAX_AGE"],
+            conn_health_checks=tuning["CONN_HEALTH_CHECKS"],
         )
     except (ValueError, KeyError, TypeError):
         raise improperly_configured(f"{DATABASE_URL} cannot be read: {_url_problem(url)}") from None

@@ -1,82 +1,101 @@
-"""Several bound services of one kind: which becomes ``default``, and every one's alias.
+"""Several bound services of one kind: which becomes ``default``, and how it was chosen.
 
 ``databases()`` and ``caches()`` share this rule: each matched service is available under
-its own name, and one of them also as ``default``.
+its own name, and one of them also as ``default``. The choice is a returned value
+(:class:`DefaultChoice`), so that explain and the checks can say *how* it was made without
+anything being recorded while settings load.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: NamedTuple and TypedDict would then compile
+# each annotation string whenever a worker imports cfsettings (see bench/RESULTS.md).
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 from cfsettings.errors import improperly_configured
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import Any
+#: How the default was chosen, strongest first.
+ARGUMENT = "argument"  # databases(default=...) / caches(default=...)
+VARIABLE = "variable"  # CFSETTINGS_DEFAULT_DATABASE / CFSETTINGS_DEFAULT_CACHE
+ONLY = "only"  # the only bound service of its kind
+NAMED_DEFAULT = "named default"  # a bound service named 'default'
+FIRST_BY_NAME = "first by name"  # several, none chosen: binding order is not guaranteed
 
-    from cfsettings.bindings.classify import Match
-
-#: What each caller of ``pick_default`` last asked for, by ``variable`` (``None``: nothing, so
-#: the default was picked by name). The system checks read it to tell a chosen default from a
-#: picked one, which the resulting settings cannot show.
-requested_defaults: dict[str, str | None] = {}
+Entry = TypeVar("Entry", bound=Mapping[str, Any])
 
 
-def pick_default(matches: list[Match], requested: str | None, variable: str) -> Match:
-    """The match that becomes the ``default`` alias.
+class DefaultChoice(NamedTuple):
+    """The service that becomes the ``default`` alias, and how (one of the constants above)."""
 
-    The one named by ``requested`` (the ``default=`` argument or ``variable``), else the only
-    one, else a service named ``default``, else the first by service name: binding order is
-    not guaranteed, names are. A service named ``default`` is Django's ``default`` alias, so
-    requesting another one while it is bound is an error.
+    name: str
+    how: str
+
+
+def choose_default(
+    names: Sequence[str], *, argument: str | None, variable_value: str | None, variable: str
+) -> DefaultChoice:
+    """The service among ``names`` that becomes ``default``.
+
+    The one named by ``argument`` (the ``default=`` argument), else by ``variable_value``
+    (``variable``'s value), else the only one, else a service named ``default``, else the
+    first by name: binding order is not guaranteed, names are. A service named ``default`` is
+    Django's ``default`` alias, so requesting another one while it is bound is an error.
     """
-    requested_defaults[variable] = requested or None
-    by_name = {match.service.name: match for match in matches}
+    bound = set(names)
+    requested = argument or variable_value
     if requested:
-        if requested not in by_name:
+        if requested not in bound:
             raise improperly_configured(
                 f"{variable} (or default=) names {requested!r}, but the bound services of "
-                f"that kind are {', '.join(repr(name) for name in sorted(by_name))}."
+                f"that kind are {', '.join(repr(name) for name in sorted(bound))}."
             )
-        chosen = by_name[requested]
+        choice = DefaultChoice(requested, ARGUMENT if argument else VARIABLE)
+    elif len(bound) == 1:
+        choice = DefaultChoice(names[0], ONLY)
+    elif "default" in bound:
+        choice = DefaultChoice("default", NAMED_DEFAULT)
     else:
-        chosen = by_name.get("default") or by_name[min(by_name)]
-    if "default" in by_name and chosen.service.name != "default":
+        choice = DefaultChoice(min(bound), FIRST_BY_NAME)
+    if "default" in bound and choice.name != "default":
         raise improperly_configured(
-            f"{variable} (or default=) names {chosen.service.name!r}, but another bound "
+            f"{variable} (or default=) names {choice.name!r}, but another bound "
             "service is named 'default', which would take Django's 'default' alias; rename "
             "that service or make it the default."
         )
-    return chosen
+    return choice
 
 
-def bound_aliases(
-    matches: list[Match],
-    requested: str | None,
-    variable: str,
-    build: Callable[[Match], dict[str, Any]],
-) -> tuple[dict[str, dict[str, Any]], str]:
-    """``{"default": ..., <service name>: ...}`` built by ``build``, and the default's name.
+def with_default(entries: Mapping[str, Entry], chosen: str) -> dict[str, Entry]:
+    """``{"default": ..., <service name>: ...}``: ``entries`` with ``default`` first.
 
-    ``default`` is a copy, so changing one entry's ``OPTIONS`` in settings.py does not change
-    the other's.
+    ``default`` is a deep copy, so changing one entry's ``OPTIONS`` in settings.py does not
+    change the other's; a service named ``default`` is its own alias.
     """
-    chosen = pick_default(matches, requested, variable).service.name
-    result: dict[str, dict[str, Any]] = {"default": {}}
-    for match in matches:
-        result[match.service.name] = build(match)
-    if chosen != "default":  # a service named "default" is its own alias
-        result["default"] = copy_entry(result[chosen])
-    return result, chosen
+    result = {"default": entries[chosen]}
+    result.update(entries)
+    if chosen != "default":
+        result["default"] = copy.deepcopy(entries[chosen])
+    return result
 
 
-def copy_entry(value: Any) -> Any:
-    """A copy of a settings entry in which every dict and list is new; other values are shared.
+def same_entry(default: Any, entry: Any) -> bool:
+    """Whether ``default`` is a copy of ``entry`` (a database's copy lacks its TEST mirror).
 
-    What ``copy.deepcopy`` does for settings, without importing ``copy`` (with ``weakref``, it
-    costs a fresh worker about 1.5 ms, a tenth of what cfsettings costs it in all).
+    What explain and the checks see of a choice made in settings.py: the ``default`` entry
+    equals the entry of the service that was chosen.
     """
-    if isinstance(value, dict):
-        return {key: copy_entry(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [copy_entry(item) for item in value]
-    return value
+    if not isinstance(default, dict) or not isinstance(entry, dict):
+        return False
+    return {k: v for k, v in default.items() if k != "TEST"} == {
+        k: v for k, v in entry.items() if k != "TEST"
+    }
+
+
+def copied_service(setting: Any, names: Sequence[str]) -> str | None:
+    """The first of ``names`` whose entry in ``setting`` the ``default`` entry is a copy of."""
+    if not isinstance(setting, dict):
+        return None
+    for name in names:
+        if name in setting and same_entry(setting.get("default"), setting[name]):
+            return name
+    return None

@@ -14,19 +14,32 @@ from __future__ import annotations
 
 import os
 
-from cfsettings.bindings.classify import EMAIL_KINDS, classify_all, matches_of
-from cfsettings.bindings.smtp import Relay, read_relay
-from cfsettings.bindings.sources import read_services
-from cfsettings.defaults import bound_aliases
+from cfsettings.defaults import with_default
+from cfsettings.resolve import EMAIL_FAMILY, resolve
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-DEFAULT_EMAIL_VARIABLE = "CFSETTINGS_DEFAULT_EMAIL"
+    from cfsettings.bindings.smtp import Relay
+    from cfsettings.resolve import Resolution
+
+DEFAULT_EMAIL_VARIABLE = EMAIL_FAMILY.variable
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 CONSOLE_BACKEND = "django.core.mail.backends.console.EmailBackend"
+#: The settings a relay becomes before Django 6.1 (``from_relay``), and the senders.
+EMAIL_NAMES = (
+    "EMAIL_BACKEND",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL",
+    "EMAIL_TIMEOUT",
+)
+SENDER_NAMES = ("DEFAULT_FROM_EMAIL", "SERVER_EMAIL")
 #: Seconds before a request that sends mail gives up on an unreachable relay (Django's
 #: default is to wait for ever).
 EMAIL_TIMEOUT = 10
@@ -39,6 +52,7 @@ def email_settings(
     local_backend: str | None = CONSOLE_BACKEND,
     timeout: int | None = EMAIL_TIMEOUT,
     mailers: bool | None = None,
+    resolution: Resolution | None = None,
 ) -> dict[str, Any]:
     """The mail settings, for ``globals().update(email_settings())`` in settings.py.
 
@@ -46,26 +60,26 @@ def email_settings(
     ``MAILERS`` (``mailers=True``; the default on Django 6.1 and later) or as the ``EMAIL_*``
     settings; and ``DEFAULT_FROM_EMAIL``/``SERVER_EMAIL`` when the binding names a sender.
     Without one: ``local_backend`` (the console: mail is printed, not sent), or nothing at all
-    with ``local_backend=None``, which keeps the project's own.
+    with ``local_backend=None``, which keeps the project's own. ``resolution`` (from
+    :func:`cfsettings.resolve.resolve`) is used instead of resolving ``environ`` again.
     """
-    env = os.environ if environ is None else environ
-    matches = matches_of(classify_all(read_services(env)), EMAIL_KINDS)
-    if not matches and not local_backend:
+    if resolution is None:
+        resolution = resolve(os.environ if environ is None else environ)
+    chosen, members = resolution.members(EMAIL_FAMILY, default)
+    if not members and not local_backend:
         return {}
     use_mailers = mailers_supported() if mailers is None else mailers
-    if not matches:
+    if not members:
         if use_mailers:
             return {"MAILERS": {"default": {"BACKEND": local_backend}}}
         return {"EMAIL_BACKEND": local_backend}
-    relays = {match.service.name: read_relay(match) for match in matches}
-    configured, chosen = bound_aliases(
-        matches,
-        default or env.get(DEFAULT_EMAIL_VARIABLE),
-        DEFAULT_EMAIL_VARIABLE,
-        lambda match: mailer(relays[match.service.name], timeout),
-    )
+    relays = {r.service.name: r.relay for r in members if r.relay is not None}
     relay = relays[chosen]
-    result: dict[str, Any] = {"MAILERS": configured} if use_mailers else from_relay(relay, timeout)
+    result: dict[str, Any] = (
+        {"MAILERS": with_default({n: mailer(r, timeout) for n, r in relays.items()}, chosen)}
+        if use_mailers
+        else from_relay(relay, timeout)
+    )
     if relay.sender:
         result["DEFAULT_FROM_EMAIL"] = relay.sender
     if relay.server_email:

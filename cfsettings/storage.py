@@ -12,19 +12,20 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from cfsettings.bindings.classify import STORAGE_KINDS, classify_all, matches_of
-from cfsettings.bindings.s3 import Bucket, read_bucket
-from cfsettings.bindings.sources import read_services
 from cfsettings.databases import merge_options
-from cfsettings.defaults import bound_aliases
+from cfsettings.defaults import with_default
 from cfsettings.errors import improperly_configured
+from cfsettings.resolve import STORAGE_FAMILY, resolve
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-DEFAULT_STORAGE_VARIABLE = "CFSETTINGS_DEFAULT_STORAGE"
+    from cfsettings.bindings.s3 import Bucket
+    from cfsettings.resolve import Resolution
+
+DEFAULT_STORAGE_VARIABLE = STORAGE_FAMILY.variable
 S3_BACKEND = "storages.backends.s3.S3Storage"
 FILESYSTEM_BACKEND = "django.core.files.storage.FileSystemStorage"
 STATICFILES_BACKEND = "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -40,6 +41,7 @@ def storages(
     environ: Mapping[str, str] | None = None,
     staticfiles: Mapping[str, Any] | None = None,
     s3_options: Mapping[str, Any] | None = None,
+    resolution: Resolution | None = None,
 ) -> dict[str, dict[str, Any]]:
     """A complete ``STORAGES`` setting.
 
@@ -47,26 +49,24 @@ def storages(
     ``default`` (or ``CFSETTINGS_DEFAULT_STORAGE``) names the bound service that becomes
     ``default`` when several are bound. ``staticfiles`` is the ``staticfiles`` entry (Django's
     when not given); ``s3_options`` is merged into every bucket's ``OPTIONS`` (``None``
-    removes an option).
+    removes an option). ``resolution`` (from :func:`cfsettings.resolve.resolve`) is used
+    instead of resolving ``environ`` again.
     """
-    env = os.environ if environ is None else environ
+    if resolution is None:
+        resolution = resolve(os.environ if environ is None else environ)
     static = dict(staticfiles) if staticfiles is not None else {"BACKEND": STATICFILES_BACKEND}
-    matches = matches_of(classify_all(read_services(env)), STORAGE_KINDS)
-    if not matches:
+    chosen, members = resolution.members(STORAGE_FAMILY, default)
+    if not members:
         return {"default": {"BACKEND": FILESYSTEM_BACKEND}, "staticfiles": static}
 
-    buckets = {match.service.name: read_bucket(match) for match in matches}
+    buckets = {r.service.name: r.bucket for r in members if r.bucket is not None}
     if "staticfiles" in buckets:
         raise improperly_configured(
             "Service 'staticfiles' (s3) would take Django's 'staticfiles' storage alias; "
             "rename the service."
         )
-    aliases, _ = bound_aliases(
-        matches,
-        default or env.get(DEFAULT_STORAGE_VARIABLE),
-        DEFAULT_STORAGE_VARIABLE,
-        lambda match: from_bucket(buckets[match.service.name], s3_options),
-    )
+    entries = {name: from_bucket(bucket, s3_options) for name, bucket in buckets.items()}
+    aliases = with_default(entries, chosen)
     result = {"default": aliases.pop("default"), "staticfiles": static, **aliases}
     for bucket in buckets.values():
         for name in bucket.additional:

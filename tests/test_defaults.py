@@ -1,94 +1,87 @@
-"""Which of several bound services becomes ``default``, and every one's own alias."""
+"""Which of several bound services becomes ``default``, how, and every one's own alias."""
 
 from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from cfsettings.bindings.classify import Match
-from cfsettings.bindings.sources import Service
-from cfsettings.defaults import bound_aliases, copy_entry, pick_default, requested_defaults
+from cfsettings.defaults import (
+    ARGUMENT,
+    FIRST_BY_NAME,
+    NAMED_DEFAULT,
+    ONLY,
+    VARIABLE,
+    DefaultChoice,
+    choose_default,
+    copied_service,
+    same_entry,
+    with_default,
+)
 
 
-def svc(name):
-    return Service(name, "user-provided", [], {})
+def choose(names, argument=None, variable_value=None):
+    return choose_default(
+        names, argument=argument, variable_value=variable_value, variable="MY_VARIABLE"
+    )
 
 
-def matches(*names):
-    return [Match(svc(name), "postgresql", "test") for name in names]
+def test_the_only_one():
+    assert choose(["only"]) == DefaultChoice("only", ONLY)
+    assert choose(["default"]) == DefaultChoice("default", ONLY)
 
 
-def test_pick_default_only_one():
-    assert pick_default(matches("only"), None, "V").service.name == "only"
+def test_first_by_name_when_none_is_chosen():
+    assert choose(["b", "C", "a"]) == DefaultChoice("C", FIRST_BY_NAME)  # code points
+    assert choose(["b", "c", "a"], "", "") == DefaultChoice("a", FIRST_BY_NAME)
 
 
-def test_pick_default_first_by_name():
-    assert pick_default(matches("b", "C", "a"), None, "V").service.name == "C"  # code points
-    assert pick_default(matches("b", "c", "a"), "", "V").service.name == "a"
+def test_the_argument_beats_the_variable():
+    assert choose(["b", "c", "a"], variable_value="c") == DefaultChoice("c", VARIABLE)
+    assert choose(["b", "c", "a"], "b", "c") == DefaultChoice("b", ARGUMENT)
+    assert choose(["a"], "a") == DefaultChoice("a", ARGUMENT)
 
 
-def test_pick_default_requested():
-    assert pick_default(matches("b", "c", "a"), "c", "V").service.name == "c"
-
-
-def test_pick_default_requested_missing():
-    with pytest.raises(ImproperlyConfigured) as excinfo:
-        pick_default(matches("b", "a"), "z", "MY_VARIABLE")
-    assert str(excinfo.value) == (
+def test_naming_a_service_that_is_not_bound_is_an_error_naming_the_variable():
+    with pytest.raises(ImproperlyConfigured) as caught:
+        choose(["b", "a"], variable_value="z")
+    assert str(caught.value) == (
         "MY_VARIABLE (or default=) names 'z', but the bound services of that kind are 'a', 'b'."
     )
 
 
-def test_pick_default_prefers_a_service_named_default():
-    assert pick_default(matches("a", "default"), None, "V").service.name == "default"
-    assert pick_default(matches("a", "default"), "default", "V").service.name == "default"
+def test_a_service_named_default_is_the_default():
+    assert choose(["a", "default"]) == DefaultChoice("default", NAMED_DEFAULT)
+    assert choose(["a", "default"], "default") == DefaultChoice("default", ARGUMENT)
     with pytest.raises(ImproperlyConfigured, match="names 'a', but another bound service"):
-        pick_default(matches("a", "default"), "a", "V")
+        choose(["a", "default"], variable_value="a")
 
 
-def test_bound_aliases_builds_every_service_and_copies_the_default():
-    built = []
-
-    def build(match):
-        built.append(match.service.name)
-        return {"NAME": match.service.name, "OPTIONS": {"k": [1]}}
-
-    result, chosen = bound_aliases(matches("b", "a"), None, "V", build)
-    assert built == ["b", "a"]
-    assert chosen == "a"
-    assert result == {
-        "default": {"NAME": "a", "OPTIONS": {"k": [1]}},
-        "b": {"NAME": "b", "OPTIONS": {"k": [1]}},
-        "a": {"NAME": "a", "OPTIONS": {"k": [1]}},
-    }
+def test_with_default_puts_a_deep_copy_first():
+    entries = {"b": {"NAME": "b", "OPTIONS": {"k": [1]}}, "a": {"NAME": "a", "OPTIONS": {"k": [1]}}}
+    result = with_default(entries, "a")
+    assert list(result) == ["default", "b", "a"]
+    assert result == {"default": entries["a"], **entries}
     result["default"]["OPTIONS"]["k"].append(2)
     assert result["a"]["OPTIONS"] == {"k": [1]}
 
 
-def test_bound_aliases_a_service_named_default_is_its_own_alias():
-    result, chosen = bound_aliases(
-        matches("default", "z"), None, "V", lambda m: {"N": m.service.name}
-    )
-    assert chosen == "default"
-    assert result == {"default": {"N": "default"}, "z": {"N": "z"}}
+def test_with_default_a_service_named_default_is_its_own_alias():
+    entries = {"z": {"N": "z"}, "default": {"N": "default"}}
+    result = with_default(entries, "default")
+    assert list(result) == ["default", "z"]
+    assert result["default"] is entries["default"]
 
 
-def test_pick_default_records_what_was_requested():
-    saved = dict(requested_defaults)
-    try:
-        pick_default(matches("a", "b"), "b", "V_REQ")
-        assert requested_defaults["V_REQ"] == "b"
-        pick_default(matches("a", "b"), "", "V_REQ")
-        assert requested_defaults["V_REQ"] is None
-    finally:
-        requested_defaults.clear()
-        requested_defaults.update(saved)
+def test_same_entry_ignores_the_test_mirror_only():
+    entry = {"NAME": "a", "TEST": {"MIRROR": "default"}}
+    assert same_entry({"NAME": "a"}, entry)
+    assert not same_entry({"NAME": "b"}, entry)
+    assert not same_entry(None, entry) and not same_entry({"NAME": "a"}, "a")
 
 
-def test_copy_entry_copies_containers_and_shares_the_rest():
-    leaf = object()
-    original = {"a": [{"b": leaf}], "c": "text"}
-    copied = copy_entry(original)
-    assert copied == original
-    assert copied["a"] is not original["a"] and copied["a"][0] is not original["a"][0]
-    assert copied["a"][0]["b"] is leaf
+def test_copied_service_is_the_first_name_whose_entry_default_copies():
+    setting = {"default": {"N": 1}, "x": {"N": 2}, "y": {"N": 1}, "z": {"N": 1}}
+    assert copied_service(setting, ["x", "z", "y"]) == "z"
+    assert copied_service(setting, ["x", "missing"]) is None
+    assert copied_service(None, ["x"]) is None
+    assert copied_service({"x": {"N": 2}}, ["x"]) is None  # no default entry

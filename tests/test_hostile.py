@@ -25,8 +25,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cfsettings import allowed_hosts, caches, databases
-from cfsettings.bindings.classify import Match, classify
-from cfsettings.bindings.endpoint import read_endpoint
 from cfsettings.bindings.sources import (
     MAX_DEPTH,
     MAX_DOCUMENT_BYTES,
@@ -36,10 +34,10 @@ from cfsettings.bindings.sources import (
     read_services,
 )
 from cfsettings.checks import check_cfsettings
-from cfsettings.defaults import requested_defaults
 from cfsettings.explain.cli import run
 from cfsettings.explain.render import render_json
 from cfsettings.explain.report import build_report
+from cfsettings.resolve import resolve
 from tests.fixtures import CA_PEM
 
 CERT_DIR = tempfile.mkdtemp(prefix="cfsettings-hostile-")
@@ -216,40 +214,23 @@ def everything_shown(environ: dict[str, str]) -> list[str]:
     text and as JSON, check messages. Raises if anything raises but ImproperlyConfigured."""
     shown: list[str] = []
     environ = {**environ, "CFSETTINGS_CERT_DIR": CERT_DIR}
-    saved = dict(requested_defaults)
-    try:
-        for build in (
-            lambda: databases(environ=environ),
-            lambda: caches(environ=environ),
-            lambda: allowed_hosts(environ=environ),
-        ):
-            try:
-                build()
-            except ImproperlyConfigured as exc:
-                shown.append(str(exc))
-                shown.append(repr(exc))
+    for build in (
+        lambda: databases(environ=environ),
+        lambda: caches(environ=environ),
+        lambda: allowed_hosts(environ=environ),
+    ):
         try:
-            services = read_services(environ)
-        except ImproperlyConfigured:
-            services = []
-        for service in services:
-            shown.append(repr(service))
-            try:
-                decision = classify(service)
-                shown.append(repr(decision))
-                if isinstance(decision, Match):
-                    shown.append(repr(read_endpoint(decision)))
-            except ImproperlyConfigured as exc:
-                shown.append(str(exc))
-        out = io.StringIO()
-        run({"json": False}, out, environ=environ)
-        shown.append(out.getvalue())
-        shown.append(render_json(build_report(environ)))
-        json.loads(shown[-1])
-        shown.extend(str(message) for message in check_cfsettings(None, environ=environ))
-    finally:
-        requested_defaults.clear()
-        requested_defaults.update(saved)
+            build()
+        except ImproperlyConfigured as exc:
+            shown.append(str(exc))
+            shown.append(repr(exc))
+    shown.append(repr(resolve(environ)))  # every service, decision, endpoint and error
+    out = io.StringIO()
+    run({"json": False}, out, environ=environ)
+    shown.append(out.getvalue())
+    shown.append(render_json(build_report(environ)))
+    json.loads(shown[-1])
+    shown.extend(str(message) for message in check_cfsettings(None, environ=environ))
     return shown
 
 

@@ -23,6 +23,8 @@ DRIVERS = ("MySQLdb", "psycopg", "psycopg2", "redis", "pymemcache", "pylibmc", "
 
 def test_exports():
     assert cfsettings.__all__ == [
+        "CacheConfig",
+        "DatabaseConfig",
         "allowed_hosts",
         "caches",
         "configure",
@@ -37,6 +39,37 @@ def test_exports():
         "storages",
     ]
     assert cfsettings.__version__ == "0.1.0"
+
+
+def test_entries_are_typed_for_type_checkers():
+    """``DATABASES: dict[str, DatabaseConfig] = databases()`` type-checks: the entries are
+    ``TypedDict``s whose keys are the ones cfsettings builds."""
+    from typing import get_type_hints
+
+    assert get_type_hints(cfsettings.databases)["return"] == dict[str, cfsettings.DatabaseConfig]
+    assert get_type_hints(cfsettings.caches)["return"] == dict[str, cfsettings.CacheConfig]
+    database_keys = set(cfsettings.DatabaseConfig.__optional_keys__)
+    assert {
+        "ENGINE",
+        "NAME",
+        "USER",
+        "PASSWORD",
+        "HOST",
+        "PORT",
+        "OPTIONS",
+        "TEST",
+    } <= database_keys
+    cache_keys = set(cfsettings.CacheConfig.__optional_keys__)
+    assert {"BACKEND", "LOCATION", "OPTIONS", "KEY_PREFIX", "TIMEOUT"} <= cache_keys
+    for environ in (
+        {"DATABASE_URL": "mysql://u:p@h/d", "REDIS_URL": "redis://h"},
+        {"VCAP_SERVICES": json.dumps({**document("p.mysql"), **document("memcachier")})},
+        {},
+    ):
+        for entry in cfsettings.databases(environ=environ).values():
+            assert set(entry) <= database_keys
+        for entry in cfsettings.caches(environ=environ).values():
+            assert set(entry) <= cache_keys
 
 
 def parameters(function):

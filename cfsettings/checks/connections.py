@@ -12,42 +12,38 @@ and thread counts come from the environment the web process also gets (``WEB_CON
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from cfsettings.bindings.classify import DATABASE_KINDS, Match, classify
-from cfsettings.bindings.endpoint import read_endpoint
-from cfsettings.bindings.sources import read_services
 from cfsettings.concurrency import INSTANCES_VARIABLE, Process, read_process
 from cfsettings.connections import stated_limit
+
+if TYPE_CHECKING:
+    from cfsettings.resolve import Resolution
 
 #: psycopg_pool's size when ``OPTIONS["pool"]`` is ``True`` (min_size 4, max_size = min_size).
 PSYCOPG_POOL_DEFAULT = 4
 
 
-def check_connection_limits(env: Mapping[str, str]) -> list[checks.CheckMessage]:
+def check_connection_limits(resolution: Resolution) -> list[checks.CheckMessage]:
     """W007 for each bound database whose stated limit the configured concurrency exceeds."""
     try:
-        services = read_services(env)
-        process = read_process(env, argv=[])  # the web process's environment, not manage.py's
+        # The web process's environment, not manage.py's.
+        process = read_process(resolution.environ, argv=[])
     except ImproperlyConfigured:
-        return []  # settings.py has already raised this, or E003 reports it
+        return []  # settings.py has already raised this
     configured = getattr(settings, "DATABASES", None) or {}
     messages: list[checks.CheckMessage] = []
-    for service in services:
+    for resolved in resolution.databases.services:
+        service, endpoint = resolved.service, resolved.endpoint
         try:
-            match = classify(service)
-            if not isinstance(match, Match) or match.kind not in DATABASE_KINDS:
-                continue
             limit, reason = stated_limit(service.name, service.credentials, "")
-            endpoint = read_endpoint(match)
         except ImproperlyConfigured:
             continue  # reported where the settings are built
-        if limit is None:
+        if limit is None or endpoint is None:
             continue
         address = (endpoint.host, str(endpoint.port), endpoint.database)
         per_process = [

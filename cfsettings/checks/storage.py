@@ -10,7 +10,8 @@ cfsettings.I002    Info     an SMTP relay is bound but names no sender address
 =================  =======  =========================================================
 
 Like the other cfsettings checks these never raise: a binding settings.py could not read
-has already stopped it, and a storage that cannot be built is E005's business.
+has already stopped it, and a storage that cannot be built is E005's business. They read
+the resolution ``check_cfsettings`` made for every check.
 """
 
 from __future__ import annotations
@@ -23,12 +24,9 @@ from typing import Any
 from django.apps import AppConfig, apps
 from django.conf import global_settings, settings
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured
 
-from cfsettings.bindings.classify import S3, SMTP, Match, classify
-from cfsettings.bindings.smtp import read_relay
-from cfsettings.bindings.sources import VCAP_APPLICATION, read_services
-from cfsettings.masking import Masker
+from cfsettings.bindings.sources import VCAP_APPLICATION
+from cfsettings.resolve import Resolution, Resolved, resolve
 
 #: django-storages' S3 backend and the client it drives.
 S3_MODULES = ("storages", "boto3")
@@ -38,31 +36,19 @@ S3_INSTALL = 'pip install "cfsettings[s3]"'
 def check_storage(
     app_configs: Iterable[AppConfig] | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    resolution: Resolution | None = None,
     **kwargs: Any,
 ) -> list[checks.CheckMessage]:
-    """W006, E005 and I002, secrets masked."""
-    env = os.environ if environ is None else environ
-    messages = _local_uploads(env, app_configs)
-    masker = Masker()
-    try:
-        services = read_services(env)
-    except ImproperlyConfigured:
-        return messages  # cfsettings.E003 reports it
-    matches: list[Match] = []
-    for service in services:
-        masker.learn(service.credentials)
-        try:
-            decision = classify(service)
-        except ImproperlyConfigured:
-            continue  # settings.py has already raised this one
-        if isinstance(decision, Match) and decision.kind in (S3, SMTP):
-            matches.append(decision)
-    messages.extend(_missing_driver([m for m in matches if m.kind == S3]))
-    messages.extend(_no_sender([m for m in matches if m.kind == SMTP]))
-    for message in messages:
-        message.msg = masker.scrub(message.msg)
-        message.hint = masker.scrub(message.hint) if message.hint else message.hint
-    return messages
+    """W006, E005 and I002. Run by ``check_cfsettings``, which passes its ``resolution`` and
+    masks secrets; called alone, it resolves ``environ`` (``os.environ`` by default)."""
+    if resolution is None:
+        resolution = resolve(os.environ if environ is None else environ)
+    return [
+        *_local_uploads(resolution.environ, app_configs),
+        *_missing_driver(resolution.storages.services),
+        *_no_sender(resolution.email.services),
+    ]
 
 
 def _local_uploads(
@@ -102,42 +88,36 @@ def _is_local(field: Any, local_class: type) -> bool:
         return False
 
 
-def _missing_driver(buckets: list[Match]) -> list[checks.CheckMessage]:
+def _missing_driver(buckets: tuple[Resolved, ...]) -> list[checks.CheckMessage]:
     missing = [module for module in S3_MODULES if importlib.util.find_spec(module) is None]
     if not missing:
         return []
     return [
         checks.Error(
-            f"Bound service {match.service.name!r} is S3-compatible object storage, but "
+            f"Bound service {bucket.service.name!r} is S3-compatible object storage, but "
             f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed.",
             hint=f"{S3_INSTALL}, and add it to requirements.txt.",
             id="cfsettings.E005",
         )
-        for match in buckets
+        for bucket in buckets
     ]
 
 
-def _no_sender(relays: list[Match]) -> list[checks.CheckMessage]:
+def _no_sender(relays: tuple[Resolved, ...]) -> list[checks.CheckMessage]:
     """I002, unless settings.py names a sender itself."""
     project_sender = getattr(settings, "DEFAULT_FROM_EMAIL", global_settings.DEFAULT_FROM_EMAIL)
     if project_sender != global_settings.DEFAULT_FROM_EMAIL:
         return []
-    messages: list[checks.CheckMessage] = []
-    for match in relays:
-        try:
-            relay = read_relay(match)
-        except ImproperlyConfigured:
-            continue  # settings.py has already raised this one
-        if relay.sender:
-            continue
-        messages.append(
-            checks.Info(
-                f"Bound SMTP relay {match.service.name!r} names no sender address, so mail "
-                f"goes out from {global_settings.DEFAULT_FROM_EMAIL!r}, which relays refuse "
-                "or mark as spam.",
-                hint="Add a 'from' address to the binding (cf update-user-provided-service "
-                "-p), or set DEFAULT_FROM_EMAIL and SERVER_EMAIL in settings.py.",
-                id="cfsettings.I002",
-            )
+    return [
+        checks.Info(
+            f"Bound SMTP relay {resolved.service.name!r} names no sender address, so mail "
+            f"goes out from {global_settings.DEFAULT_FROM_EMAIL!r}, which relays refuse "
+            "or mark as spam.",
+            hint="Add a 'from' address to the binding (cf update-user-provided-service "
+            "-p), or set DEFAULT_FROM_EMAIL and SERVER_EMAIL in settings.py.",
+            id="cfsettings.I002",
         )
-    return messages
+        for resolved in relays
+        # No relay: settings.py has already raised for its credentials.
+        if resolved.relay is not None and not resolved.relay.sender
+    ]

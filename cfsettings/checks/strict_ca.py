@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured
 
 from cfsettings.bindings.classify import REDIS
-from cfsettings.bindings.endpoint import read_endpoint
 
 if TYPE_CHECKING:
-    from cfsettings.bindings.classify import Match
+    from collections.abc import Iterable
+
+    from cfsettings.resolve import Resolved
 
 # DER tags and the object identifiers of the extensions that strict verification needs.
 SEQUENCE, BOOLEAN, OCTET_STRING, BIT_STRING, OID = 0x30, 0x01, 0x04, 0x03, 0x06
@@ -49,21 +49,20 @@ def python_verifies_strictly() -> bool:
     return bool(ssl.create_default_context().verify_flags & ssl.VERIFY_X509_STRICT)
 
 
-def check_strict_cas(matches: list[Match], strict: bool | None = None) -> list[checks.CheckMessage]:
+def check_strict_cas(
+    services: Iterable[Resolved], strict: bool | None = None
+) -> list[checks.CheckMessage]:
     """E004 (when this Python verifies strictly: connections will fail) or W004 for each Redis
-    service whose bound CA strict verification rejects.
+    service (of the resolution's ``services``) whose bound CA strict verification rejects.
 
     Only Redis: its client uses Python's ``ssl``; libpq and mysqlclient verify with OpenSSL's
     default flags, which do not include the strict ones.
     """
     messages: list[checks.CheckMessage] = []
-    for match in matches:
-        if match.kind != REDIS:
+    for resolved in services:
+        endpoint = resolved.endpoint  # None: settings.py has already raised for it
+        if endpoint is None or endpoint.kind != REDIS:
             continue
-        try:
-            endpoint = read_endpoint(match)
-        except ImproperlyConfigured:
-            continue  # settings.py has already raised this one
         pem = ca_text(endpoint.ca) if endpoint.ca else None  # a CA always means TLS
         problems = strict_problems(pem) if pem else []
         if not problems:
@@ -77,7 +76,7 @@ def check_strict_cas(matches: list[Match], strict: bool | None = None) -> list[c
         )
         messages.append(
             level(
-                f"Bound service {match.service.name!r} delivers a CA certificate that strict "
+                f"Bound service {resolved.service.name!r} delivers a CA certificate that strict "
                 f"certificate verification rejects: {'; '.join(problems)}. Python 3.13 and "
                 f"newer verify strictly (ssl.VERIFY_X509_STRICT), {outcome} with "
                 "'certificate verify failed'.",

@@ -6,8 +6,10 @@ import json
 import re
 from typing import Any
 
-from cfsettings.explain.report import FAMILIES, KIND_NAMES, WIDTH, failed, same_entry
+from cfsettings.defaults import same_entry
+from cfsettings.explain.report import WIDTH, failed
 from cfsettings.masking import escape
+from cfsettings.resolve import KIND_NAMES, URL_FAMILIES
 
 
 def render_json(report: dict[str, Any]) -> str:
@@ -57,6 +59,8 @@ def render_text(report: dict[str, Any]) -> str:
             lines.extend(
                 _wrap("    is ", f"{KIND_NAMES[entry['kind']]}, by {_show(entry['rule'])}")
             )
+        for note in entry.get("notes", []):  # sources that disagreed, and which one won
+            lines.extend(_wrap("    note: ", _show(note)))
         if entry["ignored"]:
             lines.extend(_wrap("    ignored: ", _show(entry["ignored"])))
         if entry["error"]:
@@ -71,8 +75,9 @@ def render_text(report: dict[str, Any]) -> str:
                 )
 
     lines.append("")
-    for name, (_, _, url_variable, noun) in FAMILIES.items():
-        default = report["defaults"][name]
+    for family in URL_FAMILIES:
+        url_variable, noun = family.url_variable, family.noun
+        default = report["defaults"][family.setting]
         if default["service"]:
             lines.extend(
                 _wrap(

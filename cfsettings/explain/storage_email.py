@@ -7,59 +7,35 @@ its error rather than raised.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from cfsettings.bindings.classify import S3, SMTP, Match, classify
-from cfsettings.bindings.s3 import read_bucket
-from cfsettings.bindings.smtp import read_relay
-from cfsettings.bindings.sources import read_services
-from cfsettings.defaults import pick_default, requested_defaults
-from cfsettings.email import DEFAULT_EMAIL_VARIABLE, email_settings, mailers_supported
+from cfsettings.email import EMAIL_NAMES, SENDER_NAMES, email_settings, mailers_supported
 from cfsettings.masking import Masker
-from cfsettings.storage import DEFAULT_STORAGE_VARIABLE, storages
-
-#: The mail settings explain shows (Django's, whether cfsettings or the project set them).
-EMAIL_NAMES = (
-    "EMAIL_BACKEND",
-    "EMAIL_HOST",
-    "EMAIL_PORT",
-    "EMAIL_HOST_USER",
-    "EMAIL_HOST_PASSWORD",
-    "EMAIL_USE_TLS",
-    "EMAIL_USE_SSL",
-    "EMAIL_TIMEOUT",
-    "DEFAULT_FROM_EMAIL",
-    "SERVER_EMAIL",
-)
+from cfsettings.resolve import Bound, Resolution
+from cfsettings.storage import storages
 
 
 def describe_storage_email(
-    environ: Mapping[str, str], masker: Masker, settings: Any = None, mailers: bool | None = None
+    resolution: Resolution, masker: Masker, settings: Any = None, mailers: bool | None = None
 ) -> dict[str, Any]:
     """``{"services": {name: {"becomes": [...], "error": ...}}, "STORAGES": ..., "EMAIL": ...,
     "errors": [...]}``, masked; ``settings`` (Django's) shows the project's own values.
     ``mailers``: relays as Django 6.1's ``MAILERS`` (the default there) or ``EMAIL_*``."""
     mailers = mailers_supported() if mailers is None else mailers
-    saved = dict(requested_defaults)  # explain must not change what the checks read
-    try:
-        services: dict[str, dict[str, Any]] = {}
-        errors: list[str] = []
-        matches = _matches(environ, masker)
-        for kind, variable in ((S3, DEFAULT_STORAGE_VARIABLE), (SMTP, DEFAULT_EMAIL_VARIABLE)):
-            found = [m for m in matches if m.kind == kind]
-            _describe(found, environ, variable, masker, services, errors, mailers)
-        result = {
-            "services": services,
-            "STORAGES": _built(lambda: _storages(environ, settings), errors),
-            "EMAIL": _built(lambda: _email(environ, settings, mailers), errors),
-            "errors": errors,
-        }
-    finally:
-        requested_defaults.clear()
-        requested_defaults.update(saved)
+    services: dict[str, dict[str, Any]] = {}
+    errors: list[str] = []
+    for resolved in resolution.services:
+        masker.learn(resolved.service.credentials)
+    for bound in (resolution.storages, resolution.email):
+        _describe(bound, masker, services, errors, mailers)
+    result = {
+        "services": services,
+        "STORAGES": _built(lambda: _storages(resolution, settings), errors),
+        "EMAIL": _built(lambda: _email(resolution, settings, mailers), errors),
+        "errors": errors,
+    }
     masker.learn(result["STORAGES"])
     masker.learn(result["EMAIL"])
     masked: dict[str, Any] = masker.data(result, keys=True)
@@ -67,10 +43,10 @@ def describe_storage_email(
 
 
 def add_storage_email(
-    report: dict[str, Any], environ: Mapping[str, str], masker: Masker, settings: Any = None
+    report: dict[str, Any], resolution: Resolution, masker: Masker, settings: Any = None
 ) -> None:
     """Into an explain report: what each bucket and relay became, STORAGES and EMAIL_*."""
-    found = describe_storage_email(environ, masker, settings)
+    found = describe_storage_email(resolution, masker, settings)
     for entry in report["services"]:
         if entry["name"] in found["services"]:
             entry["aliases"] = found["services"][entry["name"]]["becomes"]
@@ -79,72 +55,49 @@ def add_storage_email(
     report["errors"].extend(error for error in found["errors"] if error not in report["errors"])
 
 
-def _matches(environ: Mapping[str, str], masker: Masker) -> list[Match]:
-    try:
-        services = read_services(environ)
-    except ImproperlyConfigured:
-        return []  # the report's bindings section says why
-    matches = []
-    for service in services:
-        masker.learn(service.credentials)
-        try:
-            decision = classify(service)
-        except ImproperlyConfigured:
-            continue  # the report's services section says why
-        if isinstance(decision, Match) and decision.kind in (S3, SMTP):
-            matches.append(decision)
-    return matches
-
-
 def _describe(
-    matches: list[Match],
-    environ: Mapping[str, str],
-    variable: str,
+    bound: Bound,
     masker: Masker,
     services: dict[str, dict[str, Any]],
     errors: list[str],
     mailers: bool,
 ) -> None:
-    """What each bucket or relay becomes, once the default among them is known."""
-    if not matches:
-        return
-    try:
-        chosen = pick_default(matches, environ.get(variable, "").strip() or None, variable)
-    except ImproperlyConfigured as exc:
-        errors.append(str(exc))
-        chosen = None
-    for match in matches:
-        name = match.service.name
-        entry: dict[str, Any] = {"becomes": [], "error": None}
+    """What each bucket or relay becomes, by the default the resolution chose among them."""
+    if bound.default_error is not None:
+        errors.append(bound.default_error)
+    chosen = bound.default.name if bound.default is not None else None
+    for resolved in bound.services:
+        name = resolved.service.name
+        entry: dict[str, Any] = {"becomes": [], "error": resolved.error}
         services[name] = entry
-        try:
-            if match.kind == S3:
-                bucket = read_bucket(match)
-                masker.add(bucket.secret_key)
-                masker.add(bucket.access_key)
-                if match is chosen:
-                    entry["becomes"].append("STORAGES['default']")
-                entry["becomes"].append(f"STORAGES[{name!r}]")
-                entry["becomes"] += [f"STORAGES[{f'{name}/{b}'!r}]" for b in bucket.additional]
-            else:
-                relay = read_relay(match)
-                masker.add(relay.password)
-                if mailers:  # Django 6.1+: every relay is a mailer, one also the default
-                    if match is chosen:
-                        entry["becomes"].append("MAILERS['default']")
-                    entry["becomes"].append(f"MAILERS[{name!r}]")
-                elif match is chosen:
-                    entry["becomes"].append("EMAIL_HOST and the other EMAIL_* settings")
-                elif chosen is not None:
-                    entry["becomes"].append(
-                        f"nothing: Django sends through one relay, {chosen.service.name!r} "
-                        f"(set {variable} to choose)"
-                    )
-                if match is chosen and relay.sender:
-                    entry["becomes"].append("DEFAULT_FROM_EMAIL")
-        except ImproperlyConfigured as exc:
-            entry["error"] = str(exc)
-            errors.append(str(exc))
+        becomes = entry["becomes"]
+        if resolved.error is not None:
+            errors.append(resolved.error)
+        elif resolved.bucket is not None:
+            bucket = resolved.bucket
+            masker.add(bucket.secret_key)
+            masker.add(bucket.access_key)
+            if name == chosen:
+                becomes.append("STORAGES['default']")
+            becomes.append(f"STORAGES[{name!r}]")
+            becomes += [f"STORAGES[{f'{name}/{b}'!r}]" for b in bucket.additional]
+        else:
+            relay = resolved.relay
+            assert relay is not None, "a bound relay without an error was read"
+            masker.add(relay.password)
+            if mailers:  # Django 6.1+: every relay is a mailer, one also the default
+                if name == chosen:
+                    becomes.append("MAILERS['default']")
+                becomes.append(f"MAILERS[{name!r}]")
+            elif name == chosen:
+                becomes.append("EMAIL_HOST and the other EMAIL_* settings")
+            elif chosen is not None:
+                becomes.append(
+                    f"nothing: Django sends through one relay, {chosen!r} "
+                    f"(set {bound.family.variable} to choose)"
+                )
+            if name == chosen and relay.sender:
+                becomes.append("DEFAULT_FROM_EMAIL")
 
 
 def _built(build: Any, errors: list[str]) -> Any:
@@ -157,21 +110,21 @@ def _built(build: Any, errors: list[str]) -> Any:
         return {"error": message}
 
 
-def _storages(environ: Mapping[str, str], settings: Any) -> Any:
+def _storages(resolution: Resolution, settings: Any) -> Any:
     if settings is not None:
         return getattr(settings, "STORAGES", None)
-    return storages(environ=environ)
+    return storages(resolution=resolution)
 
 
-def _email(environ: Mapping[str, str], settings: Any, mailers: bool) -> dict[str, Any]:
+def _email(resolution: Resolution, settings: Any, mailers: bool) -> dict[str, Any]:
     """The mail settings: ``MAILERS`` and the senders on Django 6.1+ (plus any deprecated
     ``EMAIL_*`` the project still sets: reading unset ones would only raise warnings), else
     the ``EMAIL_*`` settings."""
     if settings is None:
-        return email_settings(environ=environ, mailers=mailers)
-    names: tuple[str, ...] = EMAIL_NAMES
+        return email_settings(resolution=resolution, mailers=mailers)
+    names: tuple[str, ...] = EMAIL_NAMES + SENDER_NAMES
     if mailers:
         overridden = getattr(settings, "is_overridden", lambda name: False)
-        names = ("MAILERS", "DEFAULT_FROM_EMAIL", "SERVER_EMAIL")
-        names += tuple(name for name in EMAIL_NAMES[:-2] if overridden(name))
+        names = ("MAILERS", *SENDER_NAMES)
+        names += tuple(name for name in EMAIL_NAMES if overridden(name))
     return {name: getattr(settings, name, None) for name in names}

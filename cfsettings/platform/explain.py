@@ -25,6 +25,7 @@ from cfsettings.platform.secret_key import (
     secret_key,
 )
 from cfsettings.platform.static import static_settings
+from cfsettings.resolve import Resolution, resolve
 
 #: In the order explain lists them.
 NAMES = (
@@ -46,15 +47,20 @@ NOT_SET = "(not set)"
 
 
 def platform_report(
-    environ: Mapping[str, str], settings: Any = None, masker: Masker | None = None
+    environ: Mapping[str, str],
+    settings: Any = None,
+    masker: Masker | None = None,
+    resolution: Resolution | None = None,
 ) -> dict[str, Any]:
     """``{"cloud_foundry", "settings": [{"name", "value", "source"}], "ignored_routes",
     "errors"}``; ``settings`` is Django's (``manage.py cf_settings``) or ``None`` (what
-    cfsettings would set from ``environ`` alone)."""
+    cfsettings would set from ``environ`` alone). ``resolution``: ``environ`` resolved, as
+    explain has it already."""
     masker = Masker() if masker is None else masker
     errors: list[str] = []
     base_dir = getattr(settings, "BASE_DIR", None) if settings is not None else None
-    computed, sources = _computed(environ, errors, masker, base_dir)
+    resolution = resolve(environ) if resolution is None else resolution
+    computed, sources = _computed(resolution, errors, masker, base_dir)
     rows = []
     for name in NAMES:
         value, source = computed.get(name, None), sources.get(name)
@@ -78,15 +84,16 @@ def platform_report(
 
 
 def _computed(
-    environ: Mapping[str, str], errors: list[str], masker: Masker, base_dir: Any
+    resolution: Resolution, errors: list[str], masker: Masker, base_dir: Any
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """What cfsettings would set, and why, setting by setting."""
+    environ = resolution.environ
     values: dict[str, Any] = {PATH_SETTING: DEFAULT_PATH}
     sources: dict[str, str] = {PATH_SETTING: "cfsettings' default"}
     try:
-        key = secret_key(environ=environ)
+        key = secret_key(environ=environ, resolution=resolution)
         masker.add(key)
-        found = find_secret_key(environ)
+        found = find_secret_key(environ, resolution)
         values["SECRET_KEY"] = key
         sources["SECRET_KEY"] = (
             found[1] if found else "development key (no platform variable is set)"

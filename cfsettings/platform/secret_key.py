@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import os
 
-from cfsettings.bindings.sources import VCAP_APPLICATION, read_services
+from cfsettings.bindings.sources import VCAP_APPLICATION
 from cfsettings.errors import improperly_configured
 from cfsettings.platform.detect import application_name, on_cloud_foundry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from cfsettings.resolve import Resolution
 
 SECRET_KEY_VARIABLES = ("SECRET_KEY", "DJANGO_SECRET_KEY")
 #: A bound service with this tag may carry the key, under one of ``CREDENTIAL_NAMES``.
@@ -31,12 +33,15 @@ DEVELOPMENT_KEY = "django-insecure-cfsettings-development-key-for-this-machine-o
 GENERATE = "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
 
 
-def secret_key(*, environ: Mapping[str, str] | None = None) -> str:
+def secret_key(
+    *, environ: Mapping[str, str] | None = None, resolution: Resolution | None = None
+) -> str:
     """The app's ``SECRET_KEY``: from the environment or a bound service; a development key
     only where no platform variable is set; otherwise ``ImproperlyConfigured`` saying how to
-    set one."""
+    set one. ``resolution`` (``cfsettings.resolve``, of the same environment) supplies the
+    bound services instead of resolving the environment again."""
     env = os.environ if environ is None else environ
-    found = find_secret_key(env)
+    found = find_secret_key(env, resolution)
     if found is not None:
         return found[0]
     if on_cloud_foundry(env):
@@ -57,16 +62,24 @@ def secret_key(*, environ: Mapping[str, str] | None = None) -> str:
     return DEVELOPMENT_KEY
 
 
-def find_secret_key(environ: Mapping[str, str]) -> tuple[str, str] | None:
+def find_secret_key(
+    environ: Mapping[str, str], resolution: Resolution | None = None
+) -> tuple[str, str] | None:
     """The configured key and where it comes from (never the key itself in that text), or
     ``None``. Set in several places with different values is an error: which one signs
-    would otherwise depend on precedence rules nobody remembers during an outage."""
+    would otherwise depend on precedence rules nobody remembers during an outage. The bound
+    services are ``resolution``'s (``environ`` resolved when it is ``None``)."""
+    from cfsettings.resolve import resolve
+
+    resolution = resolve(environ) if resolution is None else resolution
+    if resolution.error is not None:
+        raise improperly_configured(resolution.error)
     found: list[tuple[str, str]] = [
         (environ[variable], variable)
         for variable in SECRET_KEY_VARIABLES
         if environ.get(variable, "").strip()
     ]
-    for service in read_services(environ):
+    for service in (resolved.service for resolved in resolution.services):
         if SERVICE_TAG not in (tag.lower() for tag in service.tags):
             continue
         for name, value in service.credentials.items():

@@ -19,11 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cfsettings import caches
-from cfsettings.bindings.classify import classify
-from cfsettings.bindings.sources import read_services
 from cfsettings.checks import check_cfsettings
 from cfsettings.checks.strict_ca import ca_text, check_strict_cas, python_verifies_strictly
 from cfsettings.checks.strict_ca import strict_problems as problems
+from cfsettings.resolve import resolve
 from tests.fixtures import CA_PEM, env
 from tests.servers import HOST
 from tests.tlskit import (
@@ -141,7 +140,8 @@ def test_ca_text_reads_inline_pem_or_a_brokers_file(tmp_path):
 
 
 def matches(environ):
-    return [classify(service) for service in read_services(environ)]
+    """Every bound service as the checks' entry point resolves it."""
+    return resolve(environ).services
 
 
 @pytest.fixture(scope="module")

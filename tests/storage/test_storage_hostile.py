@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cfsettings import email_settings, storages
-from cfsettings.checks.storage import check_storage
-from cfsettings.defaults import requested_defaults
+from cfsettings.checks import check_cfsettings
 from cfsettings.explain.cli import run
 
 EXAMPLES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -54,42 +53,32 @@ def test_arbitrary_bindings_build_settings_or_say_why(instances, default):
     env = environment(
         instances, CFSETTINGS_DEFAULT_STORAGE=default, CFSETTINGS_DEFAULT_EMAIL=default
     )
-    saved = dict(requested_defaults)
-    try:
-        for build in (storages, email_settings):
-            try:
-                result = build(environ=env)
-            except ImproperlyConfigured as exc:
-                assert str(exc)
-            else:
-                assert isinstance(result, dict)
-        out = io.StringIO()
-        assert run({"json": True}, out, environ=env) in (0, 1)
-        json.loads(out.getvalue())
-        check_storage(None, environ=env)
-    finally:
-        requested_defaults.clear()
-        requested_defaults.update(saved)
+    for build in (storages, email_settings):
+        try:
+            result = build(environ=env)
+        except ImproperlyConfigured as exc:
+            assert str(exc)
+        else:
+            assert isinstance(result, dict)
+    out = io.StringIO()
+    assert run({"json": True}, out, environ=env) in (0, 1)
+    json.loads(out.getvalue())
+    check_cfsettings(None, environ=env)
 
 
 def shown_for(env) -> list[str]:
     """Every error message, explain output and check message for ``env``."""
     shown: list[str] = []
-    saved = dict(requested_defaults)
-    try:
-        for build in (storages, email_settings):
-            try:
-                build(environ=env)
-            except ImproperlyConfigured as exc:
-                shown.append(str(exc))
-        for as_json in (False, True):
-            out = io.StringIO()
-            run({"json": as_json}, out, environ=env)
-            shown.append(out.getvalue())
-        shown += [f"{m.msg} {m.hint}" for m in check_storage(None, environ=env)]
-    finally:
-        requested_defaults.clear()
-        requested_defaults.update(saved)
+    for build in (storages, email_settings):
+        try:
+            build(environ=env)
+        except ImproperlyConfigured as exc:
+            shown.append(str(exc))
+    for as_json in (False, True):
+        out = io.StringIO()
+        run({"json": as_json}, out, environ=env)
+        shown.append(out.getvalue())
+    shown += [f"{m.msg} {m.hint}" for m in check_cfsettings(None, environ=env)]
     return shown
 
 

@@ -17,6 +17,7 @@ from django.test import override_settings
 import cfsettings
 from cfsettings import storages
 from cfsettings.bindings.sources import VCAP_APPLICATION, VCAP_SERVICES
+from cfsettings.checks import check_cfsettings
 from cfsettings.checks.storage import check_storage
 from tests.fixtures import HOSTILE, service, vcap
 from tests.storage.fixtures import storage_document
@@ -27,9 +28,14 @@ WITH_UPLOADS = [*APPS, "tests.uploads"]
 BUCKET = vcap(storage_document("csb-aws-s3-bucket"))
 
 
+STORAGE_IDS = {"cfsettings.W006", "cfsettings.E005", "cfsettings.I002"}
+
+
 def run(environ, **settings):
+    """The storage checks as ``manage.py check`` runs them: through the one registered entry
+    point, which resolves once and masks."""
     with override_settings(**settings):
-        return check_storage(None, environ=environ)
+        return [m for m in check_cfsettings(None, environ=environ) if m.id in STORAGE_IDS]
 
 
 def ids(messages):
@@ -172,5 +178,12 @@ def test_secrets_are_masked_even_in_a_service_name():
     assert "********" in message.msg
 
 
-def test_the_app_registers_the_storage_checks():
-    assert check_storage in checks.registry.registry.get_checks()
+def test_the_registered_entry_point_runs_the_storage_checks():
+    """One registration: ``check_cfsettings`` runs storage's checks on its one resolution."""
+    assert check_cfsettings in checks.registry.registry.get_checks()
+    assert check_storage not in checks.registry.registry.get_checks()
+    with override_settings(INSTALLED_APPS=WITH_UPLOADS):
+        found = checks.run_checks(tags=["cfsettings"])
+    assert "cfsettings.W006" not in ids(found)  # not on Cloud Foundry
+    with override_settings(INSTALLED_APPS=WITH_UPLOADS):
+        assert ids(check_storage(environ=ON_CF)) == ["cfsettings.W006"]  # alone, it resolves

@@ -8,13 +8,13 @@ import json
 import pytest
 from django.test import override_settings
 
-from cfsettings.defaults import requested_defaults
 from cfsettings.email import mailers_supported
 from cfsettings.explain.cli import run
 from cfsettings.explain.render import render_json, render_text
 from cfsettings.explain.report import build_report
 from cfsettings.explain.storage_email import describe_storage_email
 from cfsettings.masking import MASK, Masker
+from cfsettings.resolve import resolve
 from tests.fixtures import HOSTILE, HOSTILE_QUOTED, assert_no_secret, service, vcap
 from tests.storage.fixtures import storage_document
 
@@ -72,7 +72,7 @@ def test_what_each_bucket_and_relay_became():
 
 
 def relays_become(mailers):
-    found = describe_storage_email(BOUND, Masker(), mailers=mailers)
+    found = describe_storage_email(resolve(BOUND), Masker(), mailers=mailers)
     return {name: found["services"][name]["becomes"] for name in ("mail", "relay")}, found
 
 
@@ -104,7 +104,7 @@ def test_the_chosen_relay_and_its_sender():
     assert report["services"][0]["aliases"][-1] == "DEFAULT_FROM_EMAIL"
     assert "DEFAULT_FROM_EMAIL: Guestbook <noreply@guestbook.example.org>" in text
     for mailers in (True, False):
-        found = describe_storage_email(environ, Masker(), mailers=mailers)
+        found = describe_storage_email(resolve(environ), Masker(), mailers=mailers)
         assert found["services"]["relay"]["becomes"][-1] == "DEFAULT_FROM_EMAIL"
 
 
@@ -134,7 +134,7 @@ def test_project_mailers_are_shown_instead_of_email_settings():
 
     mailers = {"default": {"BACKEND": "x.Backend", "OPTIONS": {"password": "pw-abcdef"}}}
     project = SimpleNamespace(MAILERS=mailers, DEFAULT_FROM_EMAIL="a@b.example")
-    found = describe_storage_email({}, Masker(), settings=project, mailers=True)
+    found = describe_storage_email(resolve({}), Masker(), settings=project, mailers=True)
     assert found["EMAIL"] == {
         "MAILERS": {"default": {"BACKEND": "x.Backend", "OPTIONS": {"password": MASK}}},
         "DEFAULT_FROM_EMAIL": "a@b.example",
@@ -143,7 +143,9 @@ def test_project_mailers_are_shown_instead_of_email_settings():
     from django.conf import settings
 
     with override_settings(EMAIL_HOST="still.deprecated.example"):
-        shown = describe_storage_email({}, Masker(), settings=settings, mailers=True)["EMAIL"]
+        shown = describe_storage_email(resolve({}), Masker(), settings=settings, mailers=True)[
+            "EMAIL"
+        ]
     assert set(shown) == {"MAILERS", "DEFAULT_FROM_EMAIL", "SERVER_EMAIL", "EMAIL_HOST"}
     assert shown["EMAIL_HOST"] == "still.deprecated.example"
 
@@ -198,19 +200,6 @@ def test_nothing_bound_shows_no_sections_but_keeps_the_data():
 
 
 def test_unreadable_and_ambiguous_bindings_are_left_to_the_rest_of_the_report():
-    assert describe_storage_email({"VCAP_SERVICES": "[]"}, Masker())["services"] == {}
+    assert describe_storage_email(resolve({"VCAP_SERVICES": "[]"}), Masker())["services"] == {}
     ambiguous = vcap(service("both", {"host": "h"}, tags=["smtp", "s3"]))
-    assert describe_storage_email(ambiguous, Masker())["services"] == {}
-
-
-def test_explain_leaves_the_recorded_defaults_alone():
-    """What settings.py recorded (the checks read it) is as it was after explain ran."""
-    saved = dict(requested_defaults)
-    requested_defaults.clear()
-    requested_defaults["CFSETTINGS_DEFAULT_STORAGE"] = "kept"
-    try:
-        build_report(BOUND)
-        assert requested_defaults == {"CFSETTINGS_DEFAULT_STORAGE": "kept"}
-    finally:
-        requested_defaults.clear()
-        requested_defaults.update(saved)
+    assert describe_storage_email(resolve(ambiguous), Masker())["services"] == {}

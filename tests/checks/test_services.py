@@ -1,4 +1,4 @@
-"""System checks: each id fires when it should, stays quiet when it should, never crashes."""
+"""The checks of bound services: E002, E003, W001, W002, W003, I001."""
 
 from __future__ import annotations
 
@@ -7,93 +7,16 @@ import os
 import subprocess
 import sys
 import textwrap
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.core import checks
-from django.core.management import call_command
-from django.core.management.base import SystemCheckError
-from django.test import override_settings
 
 import cfsettings
 from cfsettings import caches, databases
-from cfsettings.bindings.sources import SERVICE_BINDING_ROOT, VCAP_APPLICATION, VCAP_SERVICES
-from cfsettings.checks import TAG, check_cfsettings
-from cfsettings.defaults import requested_defaults
+from cfsettings.bindings.sources import SERVICE_BINDING_ROOT, VCAP_SERVICES
+from tests.checks import ids, run
 from tests.fixtures import HOSTILE, HOSTILE_QUOTED, document, names, service, vcap
-
-ON_CF = {VCAP_APPLICATION: json.dumps({"application_name": "app", "application_uris": []})}
-SQLITE_FILE = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "/app/db.sqlite3"}}
-POSTGRES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "app"}}
-
-
-@pytest.fixture(autouse=True)
-def fresh_record() -> Iterator[None]:
-    """``requested_defaults`` is what settings.py left behind; each test starts with none."""
-    saved = dict(requested_defaults)
-    requested_defaults.clear()
-    yield
-    requested_defaults.clear()
-    requested_defaults.update(saved)
-
-
-def ids(messages: list[checks.CheckMessage]) -> list[str]:
-    return [message.id for message in messages]
-
-
-def run(environ: dict[str, str], **settings: Any) -> list[checks.CheckMessage]:
-    settings.setdefault("DATABASES", POSTGRES)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # overriding DATABASES: on purpose
-        with override_settings(**settings):
-            return check_cfsettings(None, environ=environ)
-
-
-# --- E001: SQLite on Cloud Foundry -------------------------------------------------------------
-
-
-def test_sqlite_on_cloud_foundry_is_an_error():
-    (message,) = run(ON_CF, DATABASES={**SQLITE_FILE, "other": POSTGRES["default"]})
-    assert message.id == "cfsettings.E001"
-    assert message.level == checks.ERROR
-    assert message.msg.startswith("DATABASES 'default' uses SQLite on Cloud Foundry")
-    assert "SILENCED_SYSTEM_CHECKS" in message.hint and "cf bind-service" in message.hint
-
-
-def test_sqlite_elsewhere_or_in_memory_is_fine():
-    assert run({}, DATABASES=SQLITE_FILE) == []
-    assert run({VCAP_APPLICATION: " "}, DATABASES=SQLITE_FILE) == []
-    memory = {
-        "a": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
-        "b": {"ENGINE": "django.db.backends.sqlite3", "NAME": "file:x?mode=memory&cache=shared"},
-    }
-    assert run(ON_CF, DATABASES=memory) == []
-    assert run(ON_CF, DATABASES=POSTGRES) == []
-
-
-def test_sqlite_error_names_every_alias():
-    spatial = {"ENGINE": "django.contrib.gis.db.backends.spatialite", "NAME": "geo.db"}
-    (message,) = run(ON_CF, DATABASES={**SQLITE_FILE, "geo": spatial})
-    assert message.msg.startswith("DATABASES 'default', 'geo' use SQLite")
-
-
-def test_e001_is_silenced_like_any_check(monkeypatch, tmp_path):
-    for key, value in ON_CF.items():
-        monkeypatch.setenv(key, value)
-    with pytest.raises(SystemCheckError, match=r"cfsettings\.E001"):
-        call_and_catch(DATABASES=SQLITE_FILE)
-    call_and_catch(DATABASES=SQLITE_FILE, SILENCED_SYSTEM_CHECKS=["cfsettings.E001"])
-
-
-def call_and_catch(**settings: Any) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        with override_settings(**settings):
-            call_command("check", "--tag", TAG, stdout=open(os.devnull, "w"))  # noqa: SIM115
-
 
 # --- E002: drivers -----------------------------------------------------------------------------
 
@@ -194,8 +117,7 @@ def test_an_ambiguous_service_is_left_to_settings_py():
 def test_several_databases_without_a_chosen_default_warn():
     environ = vcap(document("elephantsql"), document("p.mysql"))
     assert run(environ) == []  # settings.py did not use databases(): nothing to say
-    databases(environ=environ)
-    (message,) = run(environ)
+    (message,) = run(environ, DATABASES=databases(environ=environ))
     assert message.id == "cfsettings.W001" and message.level == checks.WARNING
     assert message.msg == (
         "Several database services are bound ('elephantsql-c6c60', 'orders-db') and none is "
@@ -204,19 +126,37 @@ def test_several_databases_without_a_chosen_default_warn():
     assert "CFSETTINGS_DEFAULT_DATABASE" in message.hint
 
 
-def test_a_chosen_default_silences_w001():
+def test_a_default_chosen_by_argument_or_variable_silences_w001():
     environ = vcap(document("elephantsql"), document("p.mysql"))
-    databases("elephantsql-c6c60", environ=environ)  # default= naming the first by name
-    assert run(environ) == []
+    assert run(environ, DATABASES=databases("orders-db", environ=environ)) == []
     chosen = {**environ, "CFSETTINGS_DEFAULT_DATABASE": "orders-db"}
-    databases(environ=chosen)
-    assert run(chosen) == []
+    assert run(chosen, DATABASES=databases(environ=chosen)) == []
+    # The variable naming the first by name: chosen, even though the result is the same.
+    first = {**environ, "CFSETTINGS_DEFAULT_DATABASE": "elephantsql-c6c60"}
+    assert run(first, DATABASES=databases(environ=first)) == []
+
+
+def test_an_argument_naming_the_first_by_name_cannot_be_seen_and_warns():
+    """What W001 sees is the settings: default= naming the service that sorts first builds the
+    very setting that no choice builds (documented in the check)."""
+    environ = vcap(document("elephantsql"), document("p.mysql"))
+    assert ids(run(environ, DATABASES=databases("elephantsql-c6c60", environ=environ))) == [
+        "cfsettings.W001"
+    ]
+
+
+def test_a_service_named_default_is_a_choice():
+    environ = vcap(
+        service("default", {"uri": "postgres://u:p@h/d"}, tags=["postgres"]),
+        service("other", {"uri": "postgres://u:p@h/e"}, tags=["postgres"]),
+    )
+    assert run(environ, DATABASES=databases(environ=environ)) == []
 
 
 def test_several_caches_warn_too():
     environ = vcap(document("p.redis"), document("rediscloud"))
-    caches(environ=environ)
-    (message,) = run(environ)
+    assert run(environ) == []  # the test settings' CACHES do not come from caches()
+    (message,) = run(environ, CACHES=caches(environ=environ))
     assert message.id == "cfsettings.W001"
     assert "Several cache services are bound" in message.msg
     assert "CFSETTINGS_DEFAULT_CACHE" in message.hint
@@ -246,8 +186,7 @@ def test_database_url_beside_a_bound_database_warns_without_showing_it():
 
 def test_w002_names_all_bound_databases():
     environ = vcap(document("elephantsql"), document("p.mysql"), DATABASE_URL="postgres://h/d")
-    databases("orders-db", environ=environ)
-    (message,) = run(environ)
+    (message,) = run(environ, DATABASES=databases("orders-db", environ=environ))
     assert "services 'elephantsql-c6c60', 'orders-db' are used instead" in message.msg
 
 
@@ -284,17 +223,3 @@ def test_a_service_that_matched_nothing_is_info():
     )
     assert "cf update-user-provided-service -t" in found[1].hint
     assert all(HOSTILE not in str(message) for message in found)
-
-
-# --- registration ------------------------------------------------------------------------------
-
-
-def test_the_app_registers_the_checks():
-    assert check_cfsettings in checks.registry.registry.get_checks()
-    assert TAG in checks.registry.registry.tags_available()
-
-
-def test_checks_read_os_environ_by_default(monkeypatch):
-    monkeypatch.setenv(VCAP_SERVICES, "[]")
-    monkeypatch.delenv(VCAP_APPLICATION, raising=False)
-    assert ids(checks.run_checks(tags=[TAG])) == ["cfsettings.E003"]
