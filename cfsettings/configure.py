@@ -15,24 +15,16 @@ Each kind of setting is one applier in ``APPLIERS``; a new family is one more li
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from cfsettings.caches import caches
 from cfsettings.databases import SQLITE_ENGINE, databases
-from cfsettings.email import CONSOLE_BACKEND, email_settings
 from cfsettings.hosts import allowed_hosts
-from cfsettings.platform.detect import on_cloud_foundry
-from cfsettings.platform.https import https_settings
-from cfsettings.platform.logging import logging_config
-from cfsettings.platform.secret_key import secret_key
-from cfsettings.platform.static import (
-    DJANGO_STORAGES,
-    SECURITY_MIDDLEWARE,
-    WHITENOISE_MIDDLEWARE,
-    static_settings,
-)
-from cfsettings.storage import FILESYSTEM_BACKEND, storages
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
+# ``import cfsettings`` imports this module (so that ``cfsettings.configure`` stays the function
+# even after ``import cfsettings.configure``); the appliers of the other families import their
+# module when called, so a settings module that only calls ``databases()`` does not pay for them.
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, MutableMapping
     from typing import Any
@@ -40,8 +32,6 @@ if TYPE_CHECKING:
 APP = "cfsettings"
 #: Named, not imported: the middleware's module imports Django, settings modules must not.
 HEALTH_MIDDLEWARE = "cfsettings.platform.health.HealthCheckMiddleware"
-#: Django's defaults of the dict settings whose entries appliers fill in one by one.
-DICT_DEFAULTS: dict[str, Mapping[str, Any]] = {"STORAGES": DJANGO_STORAGES}
 INSECURE_KEY_PREFIX = "django-insecure-"
 #: Any of these in the settings module means the project chose its own mail set-up.
 MAIL_SETTINGS = frozenset(
@@ -93,7 +83,7 @@ class Context:
         Django's default entries and those an earlier applier set."""
         if name in self.project:
             return
-        current = self.settings.get(name, DICT_DEFAULTS.get(name, {}))
+        current = self.settings.get(name, dict_default(name))
         self.settings[name] = {**current, **entries}
         self.applied[name] = source
 
@@ -108,6 +98,13 @@ class Context:
         self.settings[name] = tuple(items) if isinstance(current, tuple) else items
         added = f"{item} added"
         self.applied[name] = f"{self.applied[name]}; {added}" if name in self.applied else added
+
+
+def dict_default(name: str) -> Mapping[str, Any]:
+    """Django's default of a dict setting whose entries appliers fill in one by one."""
+    from cfsettings.platform.static import DJANGO_STORAGES
+
+    return DJANGO_STORAGES if name == "STORAGES" else {}
 
 
 def set_by_project(name: str, value: Any, on_cf: bool) -> bool:
@@ -163,6 +160,8 @@ def apply_allowed_hosts(context: Context) -> None:
 
 
 def apply_secret_key(context: Context) -> None:
+    from cfsettings.platform.secret_key import secret_key
+
     if "SECRET_KEY" not in context.project:
         context.offer("SECRET_KEY", secret_key(environ=context.environ), "secret_key()")
 
@@ -171,6 +170,14 @@ def apply_platform(context: Context) -> None:
     """HTTPS, logging and static files: only on Cloud Foundry."""
     if not context.on_cloud_foundry:
         return
+    from cfsettings.platform.https import https_settings
+    from cfsettings.platform.logging import logging_config
+    from cfsettings.platform.static import (
+        SECURITY_MIDDLEWARE,
+        WHITENOISE_MIDDLEWARE,
+        static_settings,
+    )
+
     context.offer_all(https_settings(environ=context.environ), "https_settings()")
     context.offer("LOGGING", logging_config(environ=context.environ), "logging_config()")
     static = static_settings(environ=context.environ, base_dir=base_dir(context))
@@ -191,6 +198,8 @@ def apply_storage(context: Context) -> None:
     """Uploads to the bound bucket(s); with none bound, Django's own ``default`` stays."""
     if "STORAGES" in context.project:
         return
+    from cfsettings.storage import FILESYSTEM_BACKEND, storages
+
     entries = storages(environ=context.environ)
     del entries["staticfiles"]  # the project's, or static_settings()'s on Cloud Foundry
     if entries["default"]["BACKEND"] != FILESYSTEM_BACKEND:
@@ -202,6 +211,8 @@ def apply_email(context: Context) -> None:
     Django's own default on it. A project that set any mail setting keeps its own set-up."""
     if MAIL_SETTINGS & context.project:
         return
+    from cfsettings.email import CONSOLE_BACKEND, email_settings
+
     local = None if context.on_cloud_foundry else CONSOLE_BACKEND
     context.offer_all(
         email_settings(environ=context.environ, local_backend=local), "email_settings()"
@@ -235,6 +246,8 @@ def configure(
 ) -> dict[str, str]:
     """Apply cfsettings to a settings module's namespace (``globals()``) without replacing
     anything the project set; returns each setting it set or changed, with its source."""
+    from cfsettings.platform.detect import on_cloud_foundry
+
     env = os.environ if environ is None else environ
     on_cf = on_cloud_foundry(env)
     project = frozenset(
