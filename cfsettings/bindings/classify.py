@@ -124,11 +124,17 @@ def _is_scheme(text: str) -> bool:
     )
 
 
+#: Every credential key that may hold a connection URI, and its rank: the order they are read.
+URI_KEY_RANK = {key: rank for rank, key in enumerate((*URI_KEYS, *JDBC_KEYS, *R2DBC_KEYS))}
+
+
 def _uri_values(credentials: dict[str, Any]) -> Iterable[tuple[str, Any]]:
     lowered = lower_keys(credentials)
-    for key in (*URI_KEYS, *JDBC_KEYS, *R2DBC_KEYS):
-        if key in lowered:
-            yield key, lowered[key]
+    # Look up the service's few keys, not every known key (this runs for every service).
+    for key in sorted(
+        (key for key in lowered if key in URI_KEY_RANK), key=URI_KEY_RANK.__getitem__
+    ):
+        yield key, lowered[key]
     nested = nested_connection(credentials)
     if nested is not None:
         composed = nested.get("composed")
