@@ -7,9 +7,9 @@ are empty off Cloud Foundry; ``configure()`` applies all of them to a settings m
 replacing what the project set. Importing this package has no side effects and imports no
 database driver.
 
-A worker imports this package while Django loads its settings, so only what most settings
+Every worker imports this package while Django loads its settings, so only what most settings
 modules call is imported here; the other functions are imported on first use (``LAZY``,
-PEP 562), which keeps a fresh worker's start-up cost at that of hand-written glue.
+PEP 562), and a settings module that does not call them does not pay for them.
 """
 
 from typing import TYPE_CHECKING
