@@ -7,19 +7,27 @@ as ``resolution=``); the platform settings (``secret_key()``, ``https_settings()
 Foundry; ``configure()`` applies all of them to a settings module without replacing what the
 project set. ``DatabaseConfig`` and ``CacheConfig`` type their entries for type checkers.
 Importing this package has no side effects and imports no database driver.
+
+Every worker imports this package while Django loads its settings, so only what most settings
+modules call is imported here; the other functions are imported on first use (``LAZY``,
+PEP 562), and a settings module that does not call them does not pay for them.
 """
+
+from typing import TYPE_CHECKING
 
 from cfsettings.caches import CacheConfig, caches
 from cfsettings.configure import configure
 from cfsettings.databases import DatabaseConfig, databases
-from cfsettings.email import email_settings
 from cfsettings.hosts import allowed_hosts
-from cfsettings.platform.detect import on_cloud_foundry
-from cfsettings.platform.https import csrf_trusted_origins, https_settings
-from cfsettings.platform.logging import logging_config
-from cfsettings.platform.secret_key import secret_key
-from cfsettings.platform.static import static_settings
-from cfsettings.storage import storages
+
+if TYPE_CHECKING:
+    from cfsettings.email import email_settings
+    from cfsettings.platform.detect import on_cloud_foundry
+    from cfsettings.platform.https import csrf_trusted_origins, https_settings
+    from cfsettings.platform.logging import logging_config
+    from cfsettings.platform.secret_key import secret_key
+    from cfsettings.platform.static import static_settings
+    from cfsettings.storage import storages
 
 __all__ = [
     "CacheConfig",
@@ -38,3 +46,30 @@ __all__ = [
     "storages",
 ]
 __version__ = "0.1.0"
+
+#: Public name -> the module that defines it, imported on first use.
+LAZY = {
+    "csrf_trusted_origins": "cfsettings.platform.https",
+    "email_settings": "cfsettings.email",
+    "https_settings": "cfsettings.platform.https",
+    "logging_config": "cfsettings.platform.logging",
+    "on_cloud_foundry": "cfsettings.platform.detect",
+    "secret_key": "cfsettings.platform.secret_key",
+    "static_settings": "cfsettings.platform.static",
+    "storages": "cfsettings.storage",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import a public function on first use and keep it, as an eager import would."""
+    if name not in LAZY:
+        raise AttributeError(f"module 'cfsettings' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *LAZY})

@@ -16,25 +16,17 @@ Each kind of setting is one applier in ``APPLIERS``; a new family is one more li
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from cfsettings.caches import caches
 from cfsettings.databases import SQLITE_ENGINE, databases
-from cfsettings.email import CONSOLE_BACKEND, EMAIL_NAMES, email_settings
 from cfsettings.hosts import allowed_hosts
-from cfsettings.platform.detect import on_cloud_foundry
-from cfsettings.platform.https import https_settings
-from cfsettings.platform.logging import logging_config
-from cfsettings.platform.secret_key import secret_key
-from cfsettings.platform.static import (
-    DJANGO_STORAGES,
-    SECURITY_MIDDLEWARE,
-    WHITENOISE_MIDDLEWARE,
-    static_settings,
-)
 from cfsettings.resolve import resolve
-from cfsettings.storage import FILESYSTEM_BACKEND, storages
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
+# ``import cfsettings`` imports this module (so that ``cfsettings.configure`` stays the function
+# even after ``import cfsettings.configure``); the appliers of the other families import their
+# module when called, so a settings module that only calls ``databases()`` does not pay for them.
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, MutableMapping
     from typing import Any
@@ -44,14 +36,9 @@ if TYPE_CHECKING:
 APP = "cfsettings"
 #: Named, not imported: the middleware's module imports Django, settings modules must not.
 HEALTH_MIDDLEWARE = "cfsettings.platform.health.HealthCheckMiddleware"
-#: Django's defaults of the dict settings whose entries appliers fill in one by one.
-DICT_DEFAULTS: dict[str, Mapping[str, Any]] = {"STORAGES": DJANGO_STORAGES}
 INSECURE_KEY_PREFIX = "django-insecure-"
 #: What ``startproject`` writes on Django 6.1 and later: a placeholder, like its SQLite.
-STARTPROJECT_MAILERS = {"default": {"BACKEND": CONSOLE_BACKEND}}
-#: Any of these in the settings module means the project chose its own mail set-up (a
-#: timeout alone does not).
-MAIL_SETTINGS = frozenset({"MAILERS", *EMAIL_NAMES}) - {"EMAIL_TIMEOUT"}
+STARTPROJECT_MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 
 
 class Context:
@@ -91,7 +78,7 @@ class Context:
         Django's default entries and those an earlier applier set."""
         if name in self.project:
             return
-        current = self.settings.get(name, DICT_DEFAULTS.get(name, {}))
+        current = self.settings.get(name, dict_default(name))
         self.settings[name] = {**current, **entries}
         self.applied[name] = source
 
@@ -106,6 +93,13 @@ class Context:
         self.settings[name] = tuple(items) if isinstance(current, tuple) else items
         added = f"{item} added"
         self.applied[name] = f"{self.applied[name]}; {added}" if name in self.applied else added
+
+
+def dict_default(name: str) -> Mapping[str, Any]:
+    """Django's default of a dict setting whose entries appliers fill in one by one."""
+    from cfsettings.platform.static import DJANGO_STORAGES
+
+    return DJANGO_STORAGES if name == "STORAGES" else {}
 
 
 def set_by_project(name: str, value: Any, on_cf: bool) -> bool:
@@ -164,6 +158,8 @@ def apply_allowed_hosts(context: Context) -> None:
 
 
 def apply_secret_key(context: Context) -> None:
+    from cfsettings.platform.secret_key import secret_key
+
     if "SECRET_KEY" not in context.project:
         key = secret_key(environ=context.environ, resolution=context.resolution)
         context.offer("SECRET_KEY", key, "secret_key()")
@@ -173,6 +169,14 @@ def apply_platform(context: Context) -> None:
     """HTTPS, logging and static files: only on Cloud Foundry."""
     if not context.on_cloud_foundry:
         return
+    from cfsettings.platform.https import https_settings
+    from cfsettings.platform.logging import logging_config
+    from cfsettings.platform.static import (
+        SECURITY_MIDDLEWARE,
+        WHITENOISE_MIDDLEWARE,
+        static_settings,
+    )
+
     context.offer_all(https_settings(environ=context.environ), "https_settings()")
     context.offer("LOGGING", logging_config(environ=context.environ), "logging_config()")
     static = static_settings(environ=context.environ, base_dir=base_dir(context))
@@ -193,6 +197,8 @@ def apply_storage(context: Context) -> None:
     """Uploads to the bound bucket(s); with none bound, Django's own ``default`` stays."""
     if "STORAGES" in context.project:
         return
+    from cfsettings.storage import FILESYSTEM_BACKEND, storages
+
     entries = storages(resolution=context.resolution)
     del entries["staticfiles"]  # the project's, or static_settings()'s on Cloud Foundry
     if entries["default"]["BACKEND"] != FILESYSTEM_BACKEND:
@@ -202,8 +208,11 @@ def apply_storage(context: Context) -> None:
 def apply_email(context: Context) -> None:
     """The bound relay; with none, the console backend off the platform (mail is printed) and
     Django's own default on it. A project that set any mail setting keeps its own set-up."""
-    if MAIL_SETTINGS & context.project:
-        return
+    from cfsettings.email import CONSOLE_BACKEND, EMAIL_NAMES, email_settings
+
+    if ({"MAILERS", *EMAIL_NAMES} - {"EMAIL_TIMEOUT"}) & context.project:
+        return  # any mail setting but a timeout means the project chose its own set-up
+
     local = None if context.on_cloud_foundry else CONSOLE_BACKEND
     context.offer_all(
         email_settings(resolution=context.resolution, local_backend=local), "email_settings()"
@@ -237,6 +246,8 @@ def configure(
 ) -> dict[str, str]:
     """Apply cfsettings to a settings module's namespace (``globals()``) without replacing
     anything the project set; returns each setting it set or changed, with its source."""
+    from cfsettings.platform.detect import on_cloud_foundry
+
     env = os.environ if environ is None else environ
     on_cf = on_cloud_foundry(env)
     project = frozenset(

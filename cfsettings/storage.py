@@ -10,7 +10,6 @@ choice: Django's own unless ``staticfiles=`` says otherwise.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 
 from cfsettings.databases import merge_options
 from cfsettings.defaults import with_default
@@ -76,7 +75,7 @@ def storages(
                     f"Service {bucket.service!r} (s3): 'additional_buckets' names {name!r} "
                     f"twice, or another service is named {alias!r}."
                 )
-            result[alias] = from_bucket(replace(bucket, name=name, additional=()), s3_options)
+            result[alias] = from_bucket(bucket._replace(name=name, additional=()), s3_options)
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import os
@@ -109,6 +110,55 @@ def test_default_environ_is_os_environ(monkeypatch):
     assert cfsettings.databases()["default"]["HOST"] == "babar.elephantsql.com"
     assert cfsettings.caches()["default"]["LOCATION"] == "redis://r.example.com"
     assert cfsettings.allowed_hosts() == ["a.example.com"]
+
+
+def test_rarely_used_exports_are_imported_on_first_use():
+    """Every worker imports cfsettings: it loads what databases(), caches() and
+    allowed_hosts() need, and storage, mail and the platform settings on first use, as the
+    same functions an eager import would give."""
+    code = """
+        import importlib, json, sys
+        import cfsettings
+        before = sorted(set(cfsettings.LAZY.values()) & set(sys.modules))
+        same = [
+            getattr(cfsettings, name) is getattr(importlib.import_module(module), name)
+            for name, module in cfsettings.LAZY.items()
+        ]
+        print(json.dumps([before, same, "storages" in vars(cfsettings)]))
+    """
+    before, same, kept = json.loads(run_python(code))
+    assert before == []
+    assert same == [True] * len(cfsettings.LAZY)
+    assert kept  # looked up once, then a plain attribute
+    assert set(cfsettings.LAZY) == set(cfsettings.__all__) - {
+        "CacheConfig",
+        "DatabaseConfig",
+        "allowed_hosts",
+        "caches",
+        "configure",
+        "databases",
+    }
+
+
+def test_lazy_lookup_in_process():
+    for name, module in cfsettings.LAZY.items():
+        function = cfsettings.__getattr__(name)
+        assert function is getattr(importlib.import_module(module), name)
+        assert function is getattr(cfsettings, name)
+    with pytest.raises(AttributeError, match="no attribute 'no_such_setting'"):
+        cfsettings.__getattr__("no_such_setting")
+    assert not hasattr(cfsettings, "no_such_setting")
+    assert set(cfsettings.__all__) <= set(dir(cfsettings))
+
+
+def test_configure_stays_the_function_after_its_module_is_imported():
+    """``cfsettings.configure`` is imported eagerly: importing the module
+    ``cfsettings.configure`` first would otherwise leave the module in its place."""
+    out = run_python(
+        "import cfsettings.configure, cfsettings, json; "
+        "print(json.dumps(callable(cfsettings.configure)))"
+    )
+    assert json.loads(out) is True
 
 
 def test_errors_are_djangos_improperly_configured():

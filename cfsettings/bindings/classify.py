@@ -15,10 +15,10 @@ error names the service when none does. Each service is classified once, so a se
 several rules recognise still yields one database or cache.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+# No ``from __future__ import annotations``: NamedTuple would compile each annotation string
+# whenever a worker imports cfsettings (see bench/RESULTS.md).
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 from cfsettings.bindings.service import Service
 from cfsettings.bindings.vocabulary import (
@@ -45,9 +45,6 @@ from cfsettings.bindings.vocabulary import (
 )
 from cfsettings.errors import improperly_configured
 
-if TYPE_CHECKING:
-    from collections.abc import Iterable
-
 #: The kinds are defined in ``vocabulary``; importers of this module may keep using them here.
 __all__ = [
     "CACHE_KINDS",
@@ -71,12 +68,11 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, repr=False, eq=False)
-class Match:
+class Match(NamedTuple):
     """A service recognised as ``kind``, and the rule that decided it (for explain).
 
-    Compared by identity, as each service is classified once (``eq=False`` also spares a
-    worker generating the methods at import)."""
+    A ``NamedTuple`` (see ``Service``), so two matches of equal services, kinds and rules
+    are equal; callers that mean one particular match compare with ``is``."""
 
     service: Service
     kind: str
@@ -86,8 +82,7 @@ class Match:
         return f"Match(service={self.service.name!r}, kind={self.kind!r}, rule={self.rule!r})"
 
 
-@dataclass(frozen=True, repr=False, eq=False)
-class Ignored:
+class Ignored(NamedTuple):
     """A service that is none of the kinds cfsettings configures, and why."""
 
     service: Service
@@ -129,11 +124,17 @@ def _is_scheme(text: str) -> bool:
     )
 
 
+#: Every credential key that may hold a connection URI, and its rank: the order they are read.
+URI_KEY_RANK = {key: rank for rank, key in enumerate((*URI_KEYS, *JDBC_KEYS, *R2DBC_KEYS))}
+
+
 def _uri_values(credentials: dict[str, Any]) -> Iterable[tuple[str, Any]]:
     lowered = lower_keys(credentials)
-    for key in (*URI_KEYS, *JDBC_KEYS, *R2DBC_KEYS):
-        if key in lowered:
-            yield key, lowered[key]
+    # Look up the service's few keys, not every known key (this runs for every service).
+    for key in sorted(
+        (key for key in lowered if key in URI_KEY_RANK), key=URI_KEY_RANK.__getitem__
+    ):
+        yield key, lowered[key]
     nested = nested_connection(credentials)
     if nested is not None:
         composed = nested.get("composed")

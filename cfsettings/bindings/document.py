@@ -57,19 +57,22 @@ def load_json(text: str, variable: str) -> Any:
 
 
 def nested_deeper_than(document: Any, limit: int) -> bool:
-    """Whether containers nest deeper than ``limit``; iterative, so any depth is safe."""
-    stack = [(document, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict):
-            children: Any = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
+    """Whether containers nest deeper than ``limit``; level by level, so any depth is safe.
+
+    Every worker runs this on its bindings, so each level is one comprehension over the
+    containers only: several times faster than visiting every value."""
+    level = [document] if isinstance(document, (dict, list)) else []
+    depth = 0
+    while level:
+        depth += 1
         if depth > limit:
             return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+        level = [
+            child
+            for value in level
+            for child in (value.values() if isinstance(value, dict) else value)
+            if isinstance(child, (dict, list))
+        ]
     return False
 
 

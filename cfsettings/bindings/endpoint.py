@@ -16,11 +16,11 @@ Known exceptions, where a broker uses a field for something else:
   URI, ``authentication`` holds the user, ``certificate.certificate_base64`` the CA.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: NamedTuple would compile each annotation string
+# whenever a worker imports cfsettings (see bench/RESULTS.md).
+from typing import Any, NamedTuple
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
+from cfsettings.bindings.classify import Match
 from cfsettings.bindings.fields import (
     Where,
     check_host,
@@ -44,39 +44,32 @@ from cfsettings.bindings.vocabulary import (
     USER_KEYS,
 )
 
-if TYPE_CHECKING:
-    from cfsettings.bindings.classify import Match
-
 __all__ = ["Endpoint", "join_host_port", "read_endpoint"]
 
 
-@dataclass(frozen=True, repr=False, eq=False)
-class Endpoint:
+class Endpoint(NamedTuple):
     """Connection facts for one service. ``repr`` hides the password and certificates.
 
-    Compared by identity: one endpoint is read per service."""
+    A ``NamedTuple`` (see ``Service``); ``read_endpoint`` builds it, the kind's default port
+    included when the credentials name none."""
 
     service: str
     kind: str
-    host: str = ""
-    port: int = 0  #: 0 becomes the kind's default port
-    username: str = ""
-    password: str = field(default="", repr=False)
-    database: str = ""
-    params: dict[str, str] = field(default_factory=dict)
-    tls: bool | None = None  #: None: the credentials do not say
-    ca: str | None = field(default=None, repr=False)  #: PEM text, or a path given by the broker
-    client_cert: str | None = field(default=None, repr=False)
-    client_key: str | None = field(default=None, repr=False)
-    servers: list[str] = field(default_factory=list)
+    host: str
+    port: int
+    username: str
+    password: str
+    database: str
+    params: dict[str, str]
+    servers: list[str]
     #: Every (host, port) when the binding lists several (PostgreSQL: an HA pair or cluster).
     hosts: tuple[tuple[str, int], ...] = ()
     #: Where the credentials disagreed and which source was used, for explain.
     notes: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not self.port:
-            object.__setattr__(self, "port", DEFAULT_PORTS[self.kind])
+    tls: bool | None = None  #: None: the credentials do not say
+    ca: str | None = None  #: PEM text, or a path given by the broker
+    client_cert: str | None = None
+    client_key: str | None = None
 
     def __repr__(self) -> str:
         secret = ", password='********'" if self.password else ""
@@ -141,7 +134,7 @@ def read_endpoint(match: Match) -> Endpoint:
         service.name,
         kind,
         host=host,
-        port=port,
+        port=port or DEFAULT_PORTS[kind],
         database=database,
         params=params,
         servers=servers,

@@ -12,8 +12,8 @@ a host field only fail at connect time, with the port silently lost. ``check_tex
 the value: it may be a secret.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: NamedTuple would compile each annotation string
+# whenever a worker imports cfsettings (see bench/RESULTS.md).
 from typing import Any, NamedTuple
 
 from cfsettings.bindings.classify import lower_keys, nested_connection

@@ -4,25 +4,18 @@ Every problem is an ``ImproperlyConfigured`` naming the service, its kind and th
 never the value: a value in the wrong place may well be a secret.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: NamedTuple would compile each annotation string
+# whenever a worker imports cfsettings (see bench/RESULTS.md).
+from typing import Any, NamedTuple
 
-from dataclasses import dataclass
-
-from cfsettings.bindings.classify import lower_keys
+from cfsettings.bindings.classify import Match, lower_keys
 from cfsettings.errors import improperly_configured
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
-
-    from cfsettings.bindings.classify import Match
 
 TRUE = ("true", "yes", "on", "1")
 FALSE = ("false", "no", "off", "0")
 
 
-@dataclass(frozen=True)
-class Reader:
+class Reader(NamedTuple):
     """The lower-cased credentials of one matched service, and who to blame in errors."""
 
     service: str
@@ -30,7 +23,7 @@ class Reader:
     fields: dict[str, Any]
 
     @classmethod
-    def of(cls, match: Match) -> Reader:
+    def of(cls, match: Match) -> "Reader":
         return cls(match.service.name, match.kind, lower_keys(match.service.credentials))
 
     def key(self, keys: tuple[str, ...]) -> str | None:

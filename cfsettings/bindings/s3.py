@@ -15,17 +15,14 @@ A discrete field wins over the same fact inside the URI. Endpoints other than AW
 path-style addressing, which MinIO and Ceph need without wildcard DNS.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass, field
+# No ``from __future__ import annotations``: NamedTuple would compile each annotation string
+# whenever a worker imports cfsettings (see bench/RESULTS.md).
+from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from cfsettings.bindings.classify import Match
 from cfsettings.bindings.reading import Reader
 from cfsettings.bindings.vocabulary import S3_ACCESS_KEYS, S3_BUCKET_KEYS, S3_SECRET_KEYS
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from cfsettings.bindings.classify import Match
 
 URI_KEYS = ("uri", "url", "s3_uri", "s3_url", "s3uri", "s3url")
 ENDPOINT_KEYS = ("endpoint", "endpoint_url", "endpointurl", "s3_endpoint", "host", "hostname")
@@ -40,18 +37,24 @@ GOOGLE_REGION = "auto"
 AWS_SUFFIX = ".amazonaws.com"
 
 
-@dataclass(frozen=True)
-class Bucket:
+class Bucket(NamedTuple):
     """Where one bound bucket is and how to sign for it. ``repr`` hides both keys."""
 
     service: str
     name: str
-    access_key: str = field(default="", repr=False)
-    secret_key: str = field(default="", repr=False)
+    access_key: str = ""
+    secret_key: str = ""
     region: str | None = None
     endpoint_url: str | None = None
     path_style: bool = False
     additional: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return (
+            f"Bucket(service={self.service!r}, name={self.name!r}, region={self.region!r}, "
+            f"endpoint_url={self.endpoint_url!r}, path_style={self.path_style!r}, "
+            f"additional={self.additional!r})"
+        )
 
 
 def read_bucket(match: Match) -> Bucket:

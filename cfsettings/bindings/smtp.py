@@ -10,16 +10,13 @@ When the binding does not say, the port decides the encryption as RFC 8314 assig
 none; an ``smtps`` URI is implicit TLS. Without a port: 465 with implicit TLS, else 587.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass, field
+# No ``from __future__ import annotations``: NamedTuple would compile each annotation string
+# whenever a worker imports cfsettings (see bench/RESULTS.md).
+from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from cfsettings.bindings.classify import Match
 from cfsettings.bindings.reading import Reader
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from cfsettings.bindings.classify import Match
 
 URI_KEYS = ("uri", "url", "smtp_uri", "smtp_url", "smtpuri", "smtpurl")
 HOST_KEYS = ("host", "hostname", "smtp_host", "smtp_hostname", "server", "smtp_server")
@@ -35,19 +32,25 @@ IMPLICIT_TLS_PORT = 465
 SUBMISSION_PORT = 587
 
 
-@dataclass(frozen=True)
-class Relay:
+class Relay(NamedTuple):
     """How to hand mail to one bound relay. ``repr`` hides the password."""
 
     service: str
     host: str
     port: int
     username: str = ""
-    password: str = field(default="", repr=False)
+    password: str = ""
     use_tls: bool = False
     use_ssl: bool = False
     sender: str | None = None
     server_email: str | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Relay(service={self.service!r}, host={self.host!r}, port={self.port!r}, "
+            f"username={self.username!r}, use_tls={self.use_tls!r}, use_ssl={self.use_ssl!r}, "
+            f"sender={self.sender!r}, server_email={self.server_email!r})"
+        )
 
 
 def read_relay(match: Match) -> Relay:

@@ -27,11 +27,12 @@ entry (which beats the path) only in binding directories, where spring-cloud-bin
 it: in ``VCAP_SERVICES`` documents brokers use ``database`` for other things.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: NamedTuple would compile each annotation string
+# whenever a worker imports cfsettings (see bench/RESULTS.md).
+from typing import Any, NamedTuple
 
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-from cfsettings.bindings.fields import first, first_key, host_entry, port_number, text
+from cfsettings.bindings.fields import Where, first, first_key, host_entry, port_number, text
+from cfsettings.bindings.uris import UriFacts
 from cfsettings.bindings.vocabulary import (
     AMBIGUOUS_DATABASE_KEYS,
     DEFAULT_PORTS,
@@ -48,10 +49,6 @@ from cfsettings.bindings.vocabulary import (
 #: ``master_name``) see it; Redis Cluster as spring-cloud-bindings does (``cluster.*``).
 SENTINEL_KEYS = ("sentinel.master", "sentinel.nodes", "sentinels", "master_name")
 CLUSTER_KEYS = ("cluster.nodes", "cluster.max-redirects")
-
-if TYPE_CHECKING:
-    from cfsettings.bindings.fields import Where
-    from cfsettings.bindings.uris import UriFacts
 
 
 class Address(NamedTuple):

@@ -11,16 +11,13 @@ Kubernetes binding entries give some parameters as fields (spring-cloud-bindings
 and a field beats the same parameter in a URI's query.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any, NamedTuple
+# No ``from __future__ import annotations``: NamedTuple would compile each annotation string
+# whenever a worker imports cfsettings (see bench/RESULTS.md).
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from cfsettings.bindings.fields import first_key, split_host_port, text, valid_port
+from cfsettings.bindings.fields import Where, first_key, split_host_port, text, valid_port
 from cfsettings.bindings.vocabulary import POSTGRESQL, REDIS, SCHEMES, SSLMODE_KEYS
-
-if TYPE_CHECKING:
-    from cfsettings.bindings.fields import Where
 
 #: The flattened key of each URI credential and the name errors and notes use for it,
 #: weakest first: a later URI overrides what an earlier one says.
