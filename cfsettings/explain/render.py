@@ -56,9 +56,7 @@ def render_text(report: dict[str, Any]) -> str:
         details.append(f"tags: {', '.join(_show(tag) for tag in entry['tags']) or '(none)'}")
         lines.extend(_wrap("    ", "   ".join(details)))
         if entry["kind"]:
-            lines.extend(
-                _wrap("    is ", f"{KIND_NAMES[entry['kind']]}, by {_show(entry['rule'])}")
-            )
+            lines.extend(_wrap("    is ", f"{_kind(entry['kind'])}, by {_show(entry['rule'])}"))
         for note in entry.get("notes", []):  # sources that disagreed, and which one won
             lines.extend(_wrap("    note: ", _show(note)))
         if entry["ignored"]:
@@ -189,3 +187,9 @@ def _wrap(prefix: str, text: str) -> list[str]:
         lines.append(current.rstrip())
     indent = " " * len(prefix)
     return [prefix + lines[0]] + [indent + line for line in lines[1:]]
+
+
+def _kind(kind: str) -> str:
+    """The kind's name; a kind the masker changed (a password such as ``postgres`` masks it
+    inside ``postgresql``) is shown as masked, never looked up."""
+    return KIND_NAMES.get(kind, kind)
