@@ -29,12 +29,7 @@ def allowed_hosts(*extra: str, environ: Mapping[str, str] | None = None) -> list
     if application is None:
         hosts.extend(LOCAL_HOSTS)
     else:
-        routes = application.get("application_uris") or application.get("uris") or []
-        if not isinstance(routes, list) or not all(isinstance(r, str) for r in routes):
-            raise improperly_configured(
-                f"{VCAP_APPLICATION}: 'application_uris' must be a list of strings."
-            )
-        hosts.extend(_host_of(route) for route in routes)
+        hosts.extend(_host_of(route) for route in _routes(application))
         internal_ip = env.get(INTERNAL_IP_VARIABLE, "").strip()
         if internal_ip:
             hosts.append(f"[{internal_ip}]" if ":" in internal_ip else internal_ip)
@@ -42,6 +37,22 @@ def allowed_hosts(*extra: str, environ: Mapping[str, str] | None = None) -> list
     # "*" cannot come from extra (refused above), nor from a route: Cloud Foundry has no such
     # route, and a hand-written VCAP_APPLICATION must not open the app to every Host header.
     return list(dict.fromkeys(host for host in hosts if host and host != "*"))
+
+
+def routes(environ: Mapping[str, str]) -> list[str]:
+    """The app's routes (``application_uris``, or the legacy ``uris``), as Cloud Foundry
+    lists them; ``[]`` off the platform or for an app without a route."""
+    application = read_application(environ)
+    return [] if application is None else _routes(application)
+
+
+def _routes(application: Mapping[str, object]) -> list[str]:
+    found = application.get("application_uris") or application.get("uris") or []
+    if not isinstance(found, list) or not all(isinstance(route, str) for route in found):
+        raise improperly_configured(
+            f"{VCAP_APPLICATION}: 'application_uris' must be a list of strings."
+        )
+    return found
 
 
 def _host_of(route: str) -> str:

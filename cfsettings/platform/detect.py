@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 
 from cfsettings.bindings.sources import VCAP_APPLICATION, read_application
-from cfsettings.errors import improperly_configured
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
 if TYPE_CHECKING:
@@ -22,20 +21,6 @@ def on_cloud_foundry(environ: Mapping[str, str] | None = None) -> bool:
     """Whether ``VCAP_APPLICATION`` is set: the test every platform setting uses."""
     env = os.environ if environ is None else environ
     return bool(env.get(VCAP_APPLICATION, "").strip())
-
-
-def routes(environ: Mapping[str, str]) -> list[str]:
-    """The app's routes (``application_uris``, or the legacy ``uris``), as Cloud Foundry
-    lists them; ``[]`` off the platform or for an app without a route."""
-    application = read_application(environ)
-    if application is None:
-        return []
-    found = application.get("application_uris") or application.get("uris") or []
-    if not isinstance(found, list) or not all(isinstance(route, str) for route in found):
-        raise improperly_configured(
-            f"{VCAP_APPLICATION}: 'application_uris' must be a list of strings."
-        )
-    return found
 
 
 def application_name(environ: Mapping[str, str]) -> str:

@@ -14,8 +14,9 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from cfsettings.hosts import routes
 from cfsettings.masking import MASK, Masker
-from cfsettings.platform.detect import on_cloud_foundry, routes
+from cfsettings.platform.detect import on_cloud_foundry
 from cfsettings.platform.health import DEFAULT_PATH, PATH_SETTING
 from cfsettings.platform.https import https_settings, trusted_origins
 from cfsettings.platform.logging import LOG_LEVEL_VARIABLE, logging_config

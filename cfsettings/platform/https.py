@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 import re
 
-from cfsettings.platform.detect import on_cloud_foundry, routes
+from cfsettings.hosts import routes
+from cfsettings.platform.detect import on_cloud_foundry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
 if TYPE_CHECKING:

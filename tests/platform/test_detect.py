@@ -8,7 +8,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from cfsettings import on_cloud_foundry
-from cfsettings.platform.detect import application_name, routes
+from cfsettings.hosts import routes
+from cfsettings.platform.detect import application_name
 from tests.platform.helpers import on_cf
 
 
