@@ -7,6 +7,7 @@ never the value: a value in the wrong place may well be a secret.
 # No ``from __future__ import annotations``: NamedTuple would compile each annotation string
 # whenever a worker imports cfsettings (see bench/RESULTS.md).
 from typing import Any, NamedTuple
+from urllib.parse import SplitResult, urlsplit
 
 from cfsettings.bindings.classify import Match, lower_keys
 from cfsettings.errors import improperly_configured
@@ -73,6 +74,26 @@ class Reader(NamedTuple):
         if isinstance(value, str) and value.strip().lower() in TRUE + FALSE:
             return value.strip().lower() in TRUE
         raise self.error(f"'{field}' must be true or false")
+
+    def uri(self, key: str, schemes: tuple[str, ...]) -> tuple[str, SplitResult]:
+        """``key``'s URI, split, and its lower-cased scheme: one of ``schemes`` or a web
+        link (``http``/``https``, which the caller decides about); anything else, a bad port
+        included, is an error naming the field."""
+        text = self.text((key,)) or ""
+        try:
+            parts = urlsplit(text)
+            port = parts.port
+        except ValueError:
+            port = 0
+        if port == 0:  # urlsplit refuses ports above 65535, not 0
+            raise self.error(f"'{key}' is not a valid URI (bad host or port)")
+        scheme = parts.scheme.lower()
+        if not scheme:
+            raise self.error(f"'{key}' is not a URI (it has no scheme)")
+        if scheme not in (*schemes, "http", "https"):
+            expected = " or ".join(", ".join(schemes).rsplit(", ", 1))
+            raise self.error(f"'{key}' has the scheme {scheme!r}, not {expected}")
+        return scheme, parts
 
     def error(self, problem: str) -> Exception:
         return improperly_configured(f"Service {self.service!r} ({self.kind}): {problem}.")

@@ -18,7 +18,7 @@ path-style addressing, which MinIO and Ceph need without wildcard DNS.
 # No ``from __future__ import annotations``: NamedTuple would compile each annotation string
 # whenever a worker imports cfsettings (see bench/RESULTS.md).
 from typing import NamedTuple
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote
 
 from cfsettings.bindings.classify import Match
 from cfsettings.bindings.reading import Reader
@@ -102,23 +102,10 @@ def read_bucket(match: Match) -> Bucket:
 
 def _read_uri(reader: Reader, key: str) -> dict[str, str]:
     """The facts in an ``s3://`` URI; an ``http(s)://`` one is the endpoint."""
-    text = reader.text((key,)) or ""
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        raise reader.error(f"'{key}' is not a valid URI (bad host or port)") from None
-    scheme = parts.scheme.lower()
+    scheme, parts = reader.uri(key, ("s3", "http", "https"))
     if scheme in ("http", "https"):
-        return {"endpoint": text.rstrip("/")}
-    if scheme != "s3":
-        raise reader.error(
-            f"'{key}' has the scheme {scheme!r}, not s3, http or https"
-            if scheme
-            else f"'{key}' is not a URI (it has no scheme)"
-        )
-    if port == 0:
-        raise reader.error(f"'{key}' is not a valid URI (bad host or port)")
+        return {"endpoint": (reader.text((key,)) or "").rstrip("/")}
+    port = parts.port
     found = {"query": parts.query}
     if parts.hostname:
         found["host"] = parts.hostname + (f":{port}" if port else "")

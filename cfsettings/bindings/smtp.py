@@ -13,7 +13,7 @@ none; an ``smtps`` URI is implicit TLS. Without a port: 465 with implicit TLS, e
 # No ``from __future__ import annotations``: NamedTuple would compile each annotation string
 # whenever a worker imports cfsettings (see bench/RESULTS.md).
 from typing import NamedTuple
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote
 
 from cfsettings.bindings.classify import Match
 from cfsettings.bindings.reading import Reader
@@ -109,23 +109,10 @@ def _read_uri(reader: Reader) -> dict[str, str]:
     key = reader.key(URI_KEYS)
     if key is None:
         return {}
-    text = reader.text((key,)) or ""
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        raise reader.error(f"'{key}' is not a valid URI (bad host or port)") from None
-    scheme = parts.scheme.lower()
+    scheme, parts = reader.uri(key, ("smtp", "smtps"))
     if scheme in ("http", "https"):
         return {}  # a dashboard link beside the relay's fields
-    if scheme not in ("smtp", "smtps"):
-        raise reader.error(
-            f"'{key}' has the scheme {scheme!r}, not smtp or smtps"
-            if scheme
-            else f"'{key}' is not a URI (it has no scheme)"
-        )
-    if port == 0:
-        raise reader.error(f"'{key}' is not a valid URI (bad host or port)")
+    port = parts.port
     found = {"scheme": scheme, "query": parts.query}
     if port:
         found["port"] = str(port)
