@@ -67,7 +67,7 @@ def caches(
     ``environ`` again, so that ``databases()`` and ``caches()`` can share one.
     """
     if resolution is None:
-        resolution = resolve(os.environ if environ is None else environ)
+        resolution = resolve(os.environ if environ is None else environ, (CACHE_FAMILY,))
     common: CacheConfig = {"KEY_PREFIX": key_prefix, "TIMEOUT": timeout}
     overrides = {REDIS: redis_options, MEMCACHED: memcached_options}
     cert_dir = cert_dir or resolution.cert_dir

@@ -106,7 +106,7 @@ def databases(
     ``environ`` again, so that every builder can share one.
     """
     if resolution is None:
-        resolution = resolve(os.environ if environ is None else environ)
+        resolution = resolve(os.environ if environ is None else environ, (DATABASE_FAMILY,))
     connecting = Connecting(resolution.environ, asgi, pooler)
     tuning: DatabaseConfig = {
         "CONN_MAX_AGE": conn_max_age,

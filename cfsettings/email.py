@@ -64,7 +64,7 @@ def email_settings(
     :func:`cfsettings.resolve.resolve`) is used instead of resolving ``environ`` again.
     """
     if resolution is None:
-        resolution = resolve(os.environ if environ is None else environ)
+        resolution = resolve(os.environ if environ is None else environ, (EMAIL_FAMILY,))
     chosen, members = resolution.members(EMAIL_FAMILY, default)
     if not members and not local_backend:
         return {}

@@ -198,8 +198,15 @@ class Resolution(NamedTuple):
                 raise improperly_configured(str(resolved.error))
 
 
-def resolve(environ: Mapping[str, str]) -> Resolution:
-    """Read, classify and resolve every binding of ``environ``, once."""
+def resolve(environ: Mapping[str, str], families: tuple[Family, ...] = FAMILIES) -> Resolution:
+    """Read, classify and resolve every binding of ``environ``, once.
+
+    Every service is classified, so errors and defaults are the same whatever ``families``
+    says; only the matches of ``families`` are read (their endpoint, bucket or relay). A
+    builder asks for its own family: a worker then neither imports nor runs the readers of
+    the others, whose ``Resolved`` keep neither a reading nor its error.
+    """
+    kinds = frozenset(kind for family in families for kind in family.kinds)
     source, ignored = binding_source(environ)
     error = None
     services: list[Service] = []
@@ -207,7 +214,7 @@ def resolve(environ: Mapping[str, str]) -> Resolution:
         services = read_services(environ)
     except improperly_configured_type() as exc:
         error = str(exc)
-    resolved = tuple(_resolve_service(service) for service in services)
+    resolved = tuple(_resolve_service(service, kinds) for service in services)
     return Resolution(
         source=source,
         ignored_sources=tuple(ignored),
@@ -222,12 +229,12 @@ def resolve(environ: Mapping[str, str]) -> Resolution:
     )
 
 
-def _resolve_service(service: Service) -> Resolved:
+def _resolve_service(service: Service, kinds: frozenset[str]) -> Resolved:
     try:
         decision = classify(service)
     except improperly_configured_type() as exc:
         return Resolved(service, None, error=str(exc))
-    if isinstance(decision, Ignored):
+    if isinstance(decision, Ignored) or decision.kind not in kinds:
         return Resolved(service, decision)
     try:
         return _read(service, decision)

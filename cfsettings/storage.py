@@ -52,7 +52,7 @@ def storages(
     instead of resolving ``environ`` again.
     """
     if resolution is None:
-        resolution = resolve(os.environ if environ is None else environ)
+        resolution = resolve(os.environ if environ is None else environ, (STORAGE_FAMILY,))
     static = dict(staticfiles) if staticfiles is not None else {"BACKEND": STATICFILES_BACKEND}
     chosen, members = resolution.members(STORAGE_FAMILY, default)
     if not members:

@@ -256,3 +256,41 @@ def test_the_environment_is_kept_for_the_builders_but_never_shown():
     assert resolution.environ is environ
     assert "environ" not in repr(resolution) and "WEB_CONCURRENCY" not in repr(resolution)
     assert_no_secret(repr(resolution))
+
+
+def test_a_family_resolved_alone_reads_only_its_matches_and_classifies_every_service(tmp_path):
+    environ = vcap(
+        document("p.mysql"),
+        service("half", {"host": "h", "username": "u"}, tags=["smtp"]),  # unreadable relay
+        service("hostless", {"password": HOSTILE}, tags=["redis"]),  # unreadable cache
+        service("logs", {"drain": "syslog://logs.example.com"}),
+    )
+    everything = by_name(resolve(environ))
+    alone = resolve(environ, (DATABASE_FAMILY,))
+    services = by_name(alone)
+    assert list(services) == list(everything)
+    assert [r.decision for r in alone.services] == [everything[n].decision for n in services]
+    assert services["orders-db"] == everything["orders-db"]  # its own family: read
+    for name in ("half", "hostless"):  # another family's matches: classified, not read
+        assert everything[name].error is not None
+        assert services[name].match is not None and services[name].error is None
+    assert services["logs"].ignored is not None
+    assert alone.databases == resolve(environ).databases
+    # what databases() builds and raises is the same either way
+    expected = databases(resolution=resolve(environ), cert_dir=str(tmp_path))
+    assert databases(environ=environ, cert_dir=str(tmp_path)) == expected
+    with pytest.raises(ImproperlyConfigured, match="'hostless' \\(redis\\): the credentials"):
+        caches(environ=environ)
+
+
+def test_a_family_resolved_alone_still_stops_at_an_unclassifiable_service():
+    environ = vcap(
+        document("p.mysql"),
+        service(
+            "both", {"host": "h", "name": "d", "password": HOSTILE}, tags=["mysql", "postgres"]
+        ),
+    )
+    for family in FAMILIES:
+        resolution = resolve(environ, (family,))
+        with pytest.raises(ImproperlyConfigured, match="Service 'both' is ambiguous"):
+            resolution.members(family, None)
