@@ -13,11 +13,11 @@ when another relay is the one used.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from cfsettings.defaults import with_default
 from cfsettings.resolve import EMAIL_FAMILY, resolve
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any

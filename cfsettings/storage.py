@@ -10,13 +10,13 @@ choice: Django's own unless ``staticfiles=`` says otherwise.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from cfsettings.databases import merge_options
 from cfsettings.defaults import with_default
 from cfsettings.errors import improperly_configured
 from cfsettings.resolve import STORAGE_FAMILY, resolve
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any

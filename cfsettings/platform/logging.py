@@ -10,11 +10,11 @@ where ``ADMINS`` is set, as with Django's default.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from cfsettings.errors import improperly_configured
 from cfsettings.platform.detect import on_cloud_foundry
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from logging import LogRecord

@@ -11,12 +11,12 @@ sight; on Cloud Foundry a missing key stops the app with what to type.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from cfsettings.bindings.sources import VCAP_APPLICATION
 from cfsettings.errors import improperly_configured
 from cfsettings.platform.detect import application_name, on_cloud_foundry
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fresh worker pays ~3 ms)
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
