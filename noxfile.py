@@ -115,7 +115,7 @@ def package(session: nox.Session) -> None:
     # The tests run from the unpacked sdist alone (the fast, server-free part of them).
     (root,) = unpacked.iterdir()
     (wheel,) = dist.glob("*.whl")
-    session.install(f"{wheel}[redis]", *TEST_DEPENDENCIES)
+    session.install(f"{wheel}[mysql,postgres,redis,memcached,s3]", *TEST_DEPENDENCIES)
     session.chdir(root)
     session.run(
         "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_hosts.py",

@@ -163,6 +163,19 @@ def test_an_unknown_default_is_reported_for_both():
     assert by_name["files"]["aliases"] == ["STORAGES['files']"]
     assert by_name["mail-b"]["aliases"] == (["MAILERS['mail-b']"] if mailers_supported() else [])
     assert sum("names 'nope'" in error for error in report["errors"]) == 2
+    for mailers, becomes in ((True, ["MAILERS['mail-b']"]), (False, [])):  # whatever Django runs
+        found = describe_storage_email(resolve(environ), Masker(), mailers=mailers)
+        assert found["services"]["mail-b"]["becomes"] == becomes
+
+
+def test_the_projects_email_settings_are_shown_on_either_django():
+    """Before Django 6.1 every EMAIL_* setting is shown; from 6.1 MAILERS, the senders and only
+    the EMAIL_* the project set (reading the others would warn)."""
+    shown = describe_storage_email(resolve({}), Masker(), settings=object(), mailers=False)
+    assert set(shown["EMAIL"]) >= {"EMAIL_HOST", "EMAIL_HOST_PASSWORD", "DEFAULT_FROM_EMAIL"}
+    assert "MAILERS" not in shown["EMAIL"]
+    shown = describe_storage_email(resolve({}), Masker(), settings=object(), mailers=True)
+    assert "MAILERS" in shown["EMAIL"] and "EMAIL_HOST" not in shown["EMAIL"]
 
 
 # A project still on the EMAIL_* settings: Django 6.1 warns that they are deprecated (the point of
