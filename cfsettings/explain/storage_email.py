@@ -38,8 +38,15 @@ def describe_storage_email(
     }
     masker.learn(result["STORAGES"])
     masker.learn(result["EMAIL"])
-    masked: dict[str, Any] = masker.data(result, keys=True)
-    return masked
+    # Keys are masked inside the settings only: this record's own keys ("becomes", "error",
+    # the service names it is looked up by) are structure, never shown, and a secret such as
+    # "beco" must not turn them into something else.
+    return {
+        "services": masker.data(services),
+        "STORAGES": masker.data(result["STORAGES"], keys=True),
+        "EMAIL": masker.data(result["EMAIL"], keys=True),
+        "errors": masker.data(errors),
+    }
 
 
 def add_storage_email(
