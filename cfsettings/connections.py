@@ -19,14 +19,13 @@ transaction pooler by ``DISABLE_SERVER_SIDE_CURSORS`` (hand-written ``DATABASES`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cfsettings.bindings.classify import MYSQL, POSTGRESQL
 from cfsettings.errors import improperly_configured
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Any
 
     from cfsettings.bindings.endpoint import Endpoint
     from cfsettings.concurrency import Process
