@@ -218,31 +218,10 @@ class Watcher:
                 self._stop.wait(0.05)
 
 
-class Site(throughput.Site):
+def asgi_site(directory: Path, env: dict, workers: int, log: Path) -> throughput.Site:
     """gunicorn with uvicorn workers serving the ASGI bench site."""
-
-    def __init__(self, directory: Path, env: dict, workers: int, log: Path) -> None:
-        self.port = throughput.free_port()
-        self.url = f"http://{HOST}:{self.port}/"
-        self.log = log
-        argv = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "benchsite.asgi:application",
-            "-k",
-            "uvicorn.workers.UvicornWorker",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"{HOST}:{self.port}",
-            "--log-level",
-            "warning",
-        ]
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(
-                argv, cwd=directory, env=env, stdout=out, stderr=subprocess.STDOUT
-            )
+    app, worker = "benchsite.asgi:application", "uvicorn.workers.UvicornWorker"
+    return throughput.Site(directory, env, workers, log, app=app, extra=("-k", worker))
 
 
 def environments(passwords: dict[str, str], args: argparse.Namespace, directory: Path) -> dict:
@@ -296,7 +275,7 @@ def show_settings(directory: Path, env: dict) -> str:
     return out.stdout.strip()
 
 
-def load(site: Site, name: str, watcher: Watcher, args: argparse.Namespace) -> dict:
+def load(site: throughput.Site, name: str, watcher: Watcher, args: argparse.Namespace) -> dict:
     watcher.reset(name)
     result = throughput.wrk(site.url, args.duration, 2, args.connections)
     time.sleep(0.1)
@@ -322,7 +301,7 @@ def run(args: argparse.Namespace, directory: Path) -> dict:
     with Watcher() as watcher:
         with contextlib.ExitStack() as stack:
             sites = {
-                name: stack.enter_context(Site(directory, envs[name], args.workers, log))
+                name: stack.enter_context(asgi_site(directory, envs[name], args.workers, log))
                 for name in INTERLEAVED
             }
             for site in sites.values():
@@ -348,7 +327,7 @@ def run(args: argparse.Namespace, directory: Path) -> dict:
                 statuses = [throughput.get(sites[name].url) for _ in range(args.after_kill)]
                 failed = sum(status != 200 for status in statuses)
                 broken[name] = (killed, failed, len(statuses))
-        with Site(directory, envs["old"], args.workers, log) as old:  # alone, after the others
+        with asgi_site(directory, envs["old"], args.workers, log) as old:  # alone, after the others
             throughput.wrk(old.url, args.warmup, 2, args.connections)
             for _ in range(args.rounds):
                 runs["old"].append(load(old, "old", watcher, args))

@@ -45,23 +45,9 @@ import vcap_fixture
 from tests.pooler import pgbouncer
 
 HOST, PORT = throughput.HOST, throughput.PORTS["postgresql"]
+#: What each site's settings print (no password): where it connects and how.
+FIELDS = ("PORT", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS")
 SITES = ("direct", "pgbouncer")
-
-
-class Site(throughput.Site):
-    """gunicorn with sync workers and threads (gthread) serving the throughput site."""
-
-    def __init__(self, directory: Path, env: dict, args: argparse.Namespace, log: Path) -> None:
-        self.port = throughput.free_port()
-        self.url = f"http://{HOST}:{self.port}/"
-        self.log = log
-        argv = [sys.executable, "-m", "gunicorn", "benchsite.wsgi"]
-        argv += ["--workers", str(args.workers), "--threads", str(args.threads)]
-        argv += ["--bind", f"{HOST}:{self.port}", "--log-level", "warning"]
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(
-                argv, cwd=directory, env=env, stdout=out, stderr=subprocess.STDOUT
-            )
 
 
 def environment(site: str, port: int, query: str, directory: Path) -> dict:
@@ -87,21 +73,6 @@ def environment(site: str, port: int, query: str, directory: Path) -> dict:
         CFSETTINGS_DEFAULT_DATABASE=vcap_fixture.POSTGRES_NAME,
     )
     return env
-
-
-def show_settings(directory: Path, env: dict) -> str:
-    """Where a site connects and how (no password)."""
-    code = (
-        "import json, django; django.setup(); from django.conf import settings; "
-        "d = settings.DATABASES['default']; print(json.dumps({k: d.get(k) for k in "
-        "('PORT', 'CONN_MAX_AGE', 'CONN_HEALTH_CHECKS', 'DISABLE_SERVER_SIDE_CURSORS')}))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=directory, env=env, capture_output=True, text=True
-    )
-    if out.returncode:
-        sys.exit(f"the settings do not load:\n{out.stderr[-2000:]}")
-    return out.stdout.strip()
 
 
 def setup_database(directory: Path) -> None:
@@ -133,10 +104,19 @@ def run(args: argparse.Namespace, directory: Path) -> dict:
             "pgbouncer": environment("pgbouncer", pooler.port, "?pgbouncer=true", directory),
         }
         for site in SITES:
-            print(f"  {site:<10} {show_settings(directory, envs[site])}")
+            print(f"  {site:<10} {throughput.show_settings(directory, envs[site], FIELDS)}")
         with asgi.Watcher() as watcher, contextlib.ExitStack() as stack:
             sites = {
-                name: stack.enter_context(Site(directory, envs[name], args, log)) for name in SITES
+                name: stack.enter_context(
+                    throughput.Site(
+                        directory,
+                        envs[name],
+                        args.workers,
+                        log,
+                        extra=("--threads", str(args.threads)),
+                    )
+                )
+                for name in SITES
             }
             for site in sites.values():
                 throughput.wrk(site.url, args.warmup, 2, args.connections)

@@ -335,22 +335,22 @@ def free_port() -> int:
 class Site:
     """gunicorn serving the bench site with one configuration, stopped on exit."""
 
-    def __init__(self, directory: Path, env: dict, workers: int, log: Path) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        env: dict,
+        workers: int,
+        log: Path,
+        app: str = "benchsite.wsgi",
+        extra: tuple[str, ...] = (),
+    ) -> None:
+        """``app`` and ``extra`` server arguments let the ASGI (uvicorn workers) and pooler
+        (threads) benchmarks start the same way."""
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}/"
         self.log = log
-        argv = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "benchsite.wsgi",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"{HOST}:{self.port}",
-            "--log-level",
-            "warning",
-        ]
+        argv = [sys.executable, "-m", "gunicorn", app, *extra, "--workers", str(workers)]
+        argv += ["--bind", f"{HOST}:{self.port}", "--log-level", "warning"]
         with log.open("ab") as out:
             self.process = subprocess.Popen(
                 argv, cwd=directory, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -450,12 +450,16 @@ def environments(database: str, password: str, secret: str, directory: Path) -> 
     return envs
 
 
-def show_settings(directory: Path, env: dict) -> str:
+def show_settings(
+    directory: Path,
+    env: dict,
+    fields: tuple[str, ...] = ("ENGINE", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS"),
+) -> str:
     """The connection settings a configuration resolves to (no password)."""
     code = (
         "import json, django; django.setup(); from django.conf import settings; "
         "d = settings.DATABASES['default']; print(json.dumps({k: d.get(k) for k in "
-        "('ENGINE', 'CONN_MAX_AGE', 'CONN_HEALTH_CHECKS')}))"
+        f"{fields!r}}}))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=directory, env=env, capture_output=True, text=True
