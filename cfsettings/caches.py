@@ -17,7 +17,8 @@ from cfsettings.bindings.tls import write_pem
 from cfsettings.databases import merge_options
 from cfsettings.defaults import with_default
 from cfsettings.errors import improperly_configured
-from cfsettings.resolve import CACHE_FAMILY, Resolution, resolve
+from cfsettings.resolution import Resolution
+from cfsettings.resolve import CACHE_FAMILY, resolve
 
 
 class CacheConfig(TypedDict, total=False):

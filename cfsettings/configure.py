@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, MutableMapping
     from typing import Any
 
-    from cfsettings.resolve import Resolution
+    from cfsettings.resolution import Resolution
 
 APP = "cfsettings"
 #: Named, not imported: the middleware's module imports Django, settings modules must not.

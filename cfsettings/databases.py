@@ -17,7 +17,8 @@ from cfsettings.bindings.tls import is_pem, write_pem
 from cfsettings.connections import Connecting, ConnectionPlan
 from cfsettings.defaults import with_default
 from cfsettings.errors import improperly_configured
-from cfsettings.resolve import DATABASE_FAMILY, Resolution, Resolved, resolve
+from cfsettings.resolution import Resolution, Resolved
+from cfsettings.resolve import DATABASE_FAMILY, resolve
 
 
 class DatabaseConfig(TypedDict, total=False):

@@ -6,11 +6,11 @@ its own name, and one of them also as ``default``. The choice is a returned valu
 anything being recorded while settings load.
 """
 
-# No ``from __future__ import annotations``: NamedTuple and TypedDict would then compile
-# each annotation string whenever a worker imports cfsettings (see bench/RESULTS.md).
+from __future__ import annotations
+
 import copy
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Final, TypeVar
 
 from cfsettings.errors import improperly_configured
 
@@ -24,11 +24,17 @@ FIRST_BY_NAME = "first by name"  # several, none chosen: binding order is not gu
 Entry = TypeVar("Entry", bound=Mapping[str, Any])
 
 
-class DefaultChoice(NamedTuple):
+class DefaultChoice:
     """The service that becomes the ``default`` alias, and how (one of the constants above)."""
 
-    name: str
-    how: str
+    __slots__ = ("how", "name")
+
+    def __init__(self, name: str, how: str) -> None:
+        self.name: Final = name
+        self.how: Final = how
+
+    def __repr__(self) -> str:
+        return f"DefaultChoice(name={self.name!r}, how={self.how!r})"
 
 
 def choose_default(

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from cfsettings.bindings.smtp import Relay
-    from cfsettings.resolve import Resolution
+    from cfsettings.resolution import Resolution
 
 DEFAULT_EMAIL_VARIABLE = EMAIL_FAMILY.variable
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

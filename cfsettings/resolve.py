@@ -12,15 +12,14 @@ Resolving never raises for bad bindings: each problem is kept, as its message, w
 arose. The builders raise them (``databases()`` those that stop ``DATABASES``), the checks
 and explain report them.
 
-The records are ``NamedTuple``s: immutable and typed like frozen dataclasses, but a frozen
-dataclass costs about ten times as much to define (each one ``exec``s its methods), and every
-worker defines them again when settings.py imports cfsettings (see ``bench/RESULTS.md``).
+The result's records are in ``cfsettings.resolution``; a :class:`Family` (below) says which
+setting a kind of service feeds.
 """
 
-# No ``from __future__ import annotations``: NamedTuple and TypedDict would then compile
-# each annotation string whenever a worker imports cfsettings (see bench/RESULTS.md).
+from __future__ import annotations
+
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import Final
 
 from cfsettings.bindings.classify import (
     CACHE_KINDS,
@@ -37,25 +36,30 @@ from cfsettings.bindings.classify import (
     Match,
     classify,
 )
-from cfsettings.bindings.endpoint import Endpoint, read_endpoint
+from cfsettings.bindings.endpoint import read_endpoint
 from cfsettings.bindings.sources import Service, binding_source, read_services
 from cfsettings.bindings.tls import CERT_DIR_VARIABLE
-from cfsettings.defaults import DefaultChoice, choose_default
-from cfsettings.errors import improperly_configured, improperly_configured_type
-
-if TYPE_CHECKING:
-    from cfsettings.bindings.s3 import Bucket
-    from cfsettings.bindings.smtp import Relay
+from cfsettings.defaults import choose_default
+from cfsettings.errors import improperly_configured_type
+from cfsettings.resolution import Bound, Resolution, Resolved
 
 
-class Family(NamedTuple):
+class Family:
     """One setting built from bound services: which kinds feed it and what steers it."""
 
-    setting: str  # "DATABASES"
-    kinds: tuple[str, ...]
-    variable: str  # names the default service
-    url_variable: str  # the fallback when no service of these kinds is bound ("": none)
-    noun: str  # for messages: "database"
+    __slots__ = ("kinds", "noun", "setting", "url_variable", "variable")
+
+    def __init__(
+        self, setting: str, kinds: tuple[str, ...], variable: str, url_variable: str, noun: str
+    ) -> None:
+        self.setting: Final = setting  # "DATABASES"
+        self.kinds: Final = kinds
+        self.variable: Final = variable  # names the default service
+        self.url_variable: Final = url_variable  # used when none is bound ("": none)
+        self.noun: Final = noun  # for messages: "database"
+
+    def __repr__(self) -> str:
+        return f"Family({self.setting!r})"
 
 
 DATABASE_FAMILY = Family(
@@ -76,126 +80,6 @@ KIND_NAMES = {
     S3: "S3-compatible object storage",
     SMTP: "an SMTP relay",
 }
-
-
-class Resolved(NamedTuple):
-    """One bound service: what it is and how to reach it, or what is wrong with it.
-
-    ``decision`` is ``None`` when the service cannot be classified (``error`` says why). A
-    match has what its kind is read into: ``endpoint`` (databases, caches), ``bucket`` (S3)
-    or ``relay`` (SMTP); or, when its credentials cannot be read, none of them and an
-    ``error``.
-    """
-
-    service: Service
-    decision: Match | Ignored | None
-    endpoint: Endpoint | None = None
-    error: str | None = None
-    bucket: "Bucket | None" = None
-    relay: "Relay | None" = None
-
-    @property
-    def match(self) -> Match | None:
-        return self.decision if isinstance(self.decision, Match) else None
-
-    @property
-    def ignored(self) -> Ignored | None:
-        return self.decision if isinstance(self.decision, Ignored) else None
-
-
-class Bound(NamedTuple):
-    """The bound services of one family, and which becomes ``default`` without an argument."""
-
-    family: Family
-    services: tuple[Resolved, ...]  # the matches of the family's kinds, in binding order
-    requested: str | None  # the family's variable, as set
-    default: DefaultChoice | None  # None: nothing bound, or ``default_error``
-    default_error: str | None
-    url: str  # the family's URL variable, stripped ("" when unset); it may hold a password
-
-    def __repr__(self) -> str:
-        """Everything but ``url``, whose password must not be shown."""
-        shown = ", ".join(
-            f"{name}={value!r}" for name, value in self._asdict().items() if name != "url"
-        )
-        return f"Bound({shown})"
-
-    @property
-    def names(self) -> list[str]:
-        return [resolved.service.name for resolved in self.services]
-
-    def choose(self, argument: str | None) -> DefaultChoice:
-        """The default with ``default=argument``, raising as ``databases()`` would."""
-        if not argument:
-            if self.default_error is not None:
-                raise improperly_configured(self.default_error)
-            assert self.default is not None, "only called when services are bound"
-            return self.default
-        return choose_default(
-            self.names,
-            argument=argument,
-            variable_value=self.requested,
-            variable=self.family.variable,
-        )
-
-
-class Resolution(NamedTuple):
-    """Everything cfsettings decides from one environment."""
-
-    source: str | None  # the binding source read, None when none is set
-    ignored_sources: tuple[str, ...]  # set too, but not read
-    error: str | None  # why the bindings cannot be read at all
-    services: tuple[Resolved, ...]
-    databases: Bound
-    caches: Bound
-    storages: Bound
-    email: Bound
-    cert_dir: str | None  # CFSETTINGS_CERT_DIR
-    #: What was resolved: the builders read serving facts (workers, poolers) from it too.
-    environ: Mapping[str, str]
-
-    def __repr__(self) -> str:
-        """Everything but ``environ``, which holds every secret."""
-        shown = ", ".join(
-            f"{name}={value!r}" for name, value in self._asdict().items() if name != "environ"
-        )
-        return f"Resolution({shown})"
-
-    def bound(self, family: Family) -> Bound:
-        every = (self.databases, self.caches, self.storages, self.email)
-        return {bound.family.setting: bound for bound in every}[family.setting]
-
-    def members(self, family: Family, argument: str | None) -> tuple[str, tuple[Resolved, ...]]:
-        """What a builder builds from: the name of the service that becomes ``default``
-        (``argument``, the builder's ``default=``, wins) and the bound services of ``family``,
-        every one read; ``("", ())`` when none is bound.
-
-        Raises what stops that setting: unreadable bindings, a service that cannot be
-        classified, a default naming no bound service, credentials that cannot be read.
-        """
-        self.raise_for_bindings()
-        bound = self.bound(family)
-        if not bound.services:
-            return "", ()
-        chosen = bound.choose(argument).name
-        for resolved in bound.services:
-            if resolved.error is not None:
-                raise improperly_configured(resolved.error)
-        return chosen, bound.services
-
-    def endpoints(self, family: Family, argument: str | None) -> tuple[str, dict[str, Endpoint]]:
-        """:meth:`members` as each service's ``Endpoint`` by name (databases, caches)."""
-        chosen, members = self.members(family, argument)
-        return chosen, {r.service.name: r.endpoint for r in members if r.endpoint is not None}
-
-    def raise_for_bindings(self) -> None:
-        """Raise what stops every setting built from bindings: an unreadable document, or a
-        service that cannot be classified (it might be of either family)."""
-        if self.error is not None:
-            raise improperly_configured(self.error)
-        for resolved in self.services:
-            if resolved.decision is None:
-                raise improperly_configured(str(resolved.error))
 
 
 def resolve(environ: Mapping[str, str], families: tuple[Family, ...] = FAMILIES) -> Resolution:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from cfsettings.bindings.s3 import Bucket
-    from cfsettings.resolve import Resolution
+    from cfsettings.resolution import Resolution
 
 DEFAULT_STORAGE_VARIABLE = STORAGE_FAMILY.variable
 S3_BACKEND = "storages.backends.s3.S3Storage"
@@ -75,7 +75,7 @@ def storages(
                     f"Service {bucket.service!r} (s3): 'additional_buckets' names {name!r} "
                     f"twice, or another service is named {alias!r}."
                 )
-            result[alias] = from_bucket(bucket._replace(name=name, additional=()), s3_options)
+            result[alias] = from_bucket(bucket.other(name), s3_options)
     return result
 
 

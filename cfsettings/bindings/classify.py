@@ -15,10 +15,10 @@ error names the service when none does. Each service is classified once, so a se
 several rules recognise still yields one database or cache.
 """
 
-# No ``from __future__ import annotations``: NamedTuple would compile each annotation string
-# whenever a worker imports cfsettings (see bench/RESULTS.md).
+from __future__ import annotations
+
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any, Final
 
 from cfsettings.bindings.service import Service
 from cfsettings.bindings.vocabulary import (
@@ -68,25 +68,30 @@ __all__ = [
 ]
 
 
-class Match(NamedTuple):
+class Match:
     """A service recognised as ``kind``, and the rule that decided it (for explain).
 
-    A ``NamedTuple`` (see ``Service``), so two matches of equal services, kinds and rules
-    are equal; callers that mean one particular match compare with ``is``."""
+    A record, like ``Service``; matches are compared by identity."""
 
-    service: Service
-    kind: str
-    rule: str
+    __slots__ = ("kind", "rule", "service")
+
+    def __init__(self, service: Service, kind: str, rule: str) -> None:
+        self.service: Final = service
+        self.kind: Final = kind
+        self.rule: Final = rule
 
     def __repr__(self) -> str:
         return f"Match(service={self.service.name!r}, kind={self.kind!r}, rule={self.rule!r})"
 
 
-class Ignored(NamedTuple):
+class Ignored:
     """A service that is none of the kinds cfsettings configures, and why."""
 
-    service: Service
-    reason: str
+    __slots__ = ("reason", "service")
+
+    def __init__(self, service: Service, reason: str) -> None:
+        self.service: Final = service
+        self.reason: Final = reason
 
     def __repr__(self) -> str:
         return f"Ignored(service={self.service.name!r}, reason={self.reason!r})"

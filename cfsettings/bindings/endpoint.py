@@ -16,9 +16,9 @@ Known exceptions, where a broker uses a field for something else:
   URI, ``authentication`` holds the user, ``certificate.certificate_base64`` the CA.
 """
 
-# No ``from __future__ import annotations``: NamedTuple would compile each annotation string
-# whenever a worker imports cfsettings (see bench/RESULTS.md).
-from typing import Any, NamedTuple
+from __future__ import annotations
+
+from typing import Any, Final
 
 from cfsettings.bindings.classify import Match
 from cfsettings.bindings.fields import (
@@ -47,29 +47,65 @@ from cfsettings.bindings.vocabulary import (
 __all__ = ["Endpoint", "join_host_port", "read_endpoint"]
 
 
-class Endpoint(NamedTuple):
+class Endpoint:
     """Connection facts for one service. ``repr`` hides the password and certificates.
 
-    A ``NamedTuple`` (see ``Service``); ``read_endpoint`` builds it, the kind's default port
+    A record, like ``Service``; ``read_endpoint`` builds it, the kind's default port
     included when the credentials name none."""
 
-    service: str
-    kind: str
-    host: str
-    port: int
-    username: str
-    password: str
-    database: str
-    params: dict[str, str]
-    servers: list[str]
-    #: Every (host, port) when the binding lists several (PostgreSQL: an HA pair or cluster).
-    hosts: tuple[tuple[str, int], ...] = ()
-    #: Where the credentials disagreed and which source was used, for explain.
-    notes: tuple[str, ...] = ()
-    tls: bool | None = None  #: None: the credentials do not say
-    ca: str | None = None  #: PEM text, or a path given by the broker
-    client_cert: str | None = None
-    client_key: str | None = None
+    __slots__ = (
+        "ca",
+        "client_cert",
+        "client_key",
+        "database",
+        "host",
+        "hosts",
+        "kind",
+        "notes",
+        "params",
+        "password",
+        "port",
+        "servers",
+        "service",
+        "tls",
+        "username",
+    )
+
+    def __init__(
+        self,
+        service: str,
+        kind: str,
+        host: str,
+        port: int,
+        username: str,
+        password: str,
+        database: str,
+        params: dict[str, str],
+        servers: list[str],
+        hosts: tuple[tuple[str, int], ...] = (),
+        notes: tuple[str, ...] = (),
+        tls: bool | None = None,
+        ca: str | None = None,
+        client_cert: str | None = None,
+        client_key: str | None = None,
+    ) -> None:
+        self.service: Final = service
+        self.kind: Final = kind
+        self.host: Final = host
+        self.port: Final = port
+        self.username: Final = username
+        self.password: Final = password
+        self.database: Final = database
+        self.params: Final = params
+        self.servers: Final = servers
+        #: Every (host, port) when the binding lists several (PostgreSQL: an HA pair).
+        self.hosts: Final = hosts
+        #: Where the credentials disagreed and which source was used, for explain.
+        self.notes: Final = notes
+        self.tls: Final = tls  #: None: the credentials do not say
+        self.ca: Final = ca  #: PEM text, or a path given by the broker
+        self.client_cert: Final = client_cert
+        self.client_key: Final = client_key
 
     def __repr__(self) -> str:
         secret = ", password='********'" if self.password else ""

@@ -12,24 +12,23 @@ a host field only fail at connect time, with the port silently lost. ``check_tex
 the value: it may be a secret.
 """
 
-# No ``from __future__ import annotations``: NamedTuple would compile each annotation string
-# whenever a worker imports cfsettings (see bench/RESULTS.md).
-from typing import Any, NamedTuple
+from __future__ import annotations
+
+from typing import Any, Final
 
 from cfsettings.bindings.classify import lower_keys, nested_connection
 from cfsettings.bindings.vocabulary import JDBC_KEYS, R2DBC_KEYS, URI_KEYS, WEB_PREFIXES
 from cfsettings.errors import improperly_configured
 
 
-class Where(NamedTuple):
-    """The service being read, to name it (and the field) in every error.
+class Where:
+    """The service being read, to name it (and the field) in every error (a record)."""
 
-    A ``NamedTuple`` rather than a dataclass, like the other records private to reading:
-    it is immutable too, and a worker creates the class ten times faster at import.
-    """
+    __slots__ = ("kind", "service")
 
-    service: str
-    kind: str
+    def __init__(self, service: str, kind: str) -> None:
+        self.service: Final = service
+        self.kind: Final = kind
 
     def error(self, problem: str) -> Exception:
         return improperly_configured(f"Service {self.service!r} ({self.kind}): {problem}.")

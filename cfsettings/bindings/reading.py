@@ -4,9 +4,9 @@ Every problem is an ``ImproperlyConfigured`` naming the service, its kind and th
 never the value: a value in the wrong place may well be a secret.
 """
 
-# No ``from __future__ import annotations``: NamedTuple would compile each annotation string
-# whenever a worker imports cfsettings (see bench/RESULTS.md).
-from typing import Any, NamedTuple
+from __future__ import annotations
+
+from typing import Any, Final
 from urllib.parse import SplitResult, urlsplit
 
 from cfsettings.bindings.classify import Match, lower_keys
@@ -16,15 +16,18 @@ TRUE = ("true", "yes", "on", "1")
 FALSE = ("false", "no", "off", "0")
 
 
-class Reader(NamedTuple):
+class Reader:
     """The lower-cased credentials of one matched service, and who to blame in errors."""
 
-    service: str
-    kind: str
-    fields: dict[str, Any]
+    __slots__ = ("fields", "kind", "service")
+
+    def __init__(self, service: str, kind: str, fields: dict[str, Any]) -> None:
+        self.service: Final = service
+        self.kind: Final = kind
+        self.fields: Final = fields
 
     @classmethod
-    def of(cls, match: Match) -> "Reader":
+    def of(cls, match: Match) -> Reader:
         return cls(match.service.name, match.kind, lower_keys(match.service.credentials))
 
     def key(self, keys: tuple[str, ...]) -> str | None:

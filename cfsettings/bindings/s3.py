@@ -15,9 +15,9 @@ A discrete field wins over the same fact inside the URI. Endpoints other than AW
 path-style addressing, which MinIO and Ceph need without wildcard DNS.
 """
 
-# No ``from __future__ import annotations``: NamedTuple would compile each annotation string
-# whenever a worker imports cfsettings (see bench/RESULTS.md).
-from typing import NamedTuple
+from __future__ import annotations
+
+from typing import Final
 from urllib.parse import parse_qsl, unquote
 
 from cfsettings.bindings.classify import Match
@@ -37,17 +37,52 @@ GOOGLE_REGION = "auto"
 AWS_SUFFIX = ".amazonaws.com"
 
 
-class Bucket(NamedTuple):
+class Bucket:
     """Where one bound bucket is and how to sign for it. ``repr`` hides both keys."""
 
-    service: str
-    name: str
-    access_key: str = ""
-    secret_key: str = ""
-    region: str | None = None
-    endpoint_url: str | None = None
-    path_style: bool = False
-    additional: tuple[str, ...] = ()
+    __slots__ = (
+        "access_key",
+        "additional",
+        "endpoint_url",
+        "name",
+        "path_style",
+        "region",
+        "secret_key",
+        "service",
+    )
+
+    def __init__(
+        self,
+        service: str,
+        name: str,
+        access_key: str = "",
+        secret_key: str = "",
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        path_style: bool = False,
+        additional: tuple[str, ...] = (),
+    ) -> None:
+        self.service: Final = service
+        self.name: Final = name
+        self.access_key: Final = access_key
+        self.secret_key: Final = secret_key
+        self.region: Final = region
+        self.endpoint_url: Final = endpoint_url
+        self.path_style: Final = path_style
+        #: More buckets the same keys reach (``additional_buckets``).
+        self.additional: Final = additional
+
+    def other(self, name: str) -> Bucket:
+        """Bucket ``name`` of the same service, reached with the same keys and endpoint."""
+        return Bucket(
+            self.service,
+            name,
+            self.access_key,
+            self.secret_key,
+            self.region,
+            self.endpoint_url,
+            self.path_style,
+        )
 
     def __repr__(self) -> str:
         return (

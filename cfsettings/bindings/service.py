@@ -1,8 +1,8 @@
 """``Service``: one bound service instance, as every binding source describes it."""
 
-# No ``from __future__ import annotations``: NamedTuple would compile each annotation string
-# whenever a worker imports cfsettings (see bench/RESULTS.md).
-from typing import Any, NamedTuple
+from __future__ import annotations
+
+from typing import Any, Final
 
 #: The variables bindings come from (``sources`` says which wins).
 VCAP_SERVICES = "VCAP_SERVICES"
@@ -11,21 +11,32 @@ SERVICE_BINDING_ROOT = "SERVICE_BINDING_ROOT"
 CNB_BINDINGS = "CNB_BINDINGS"
 
 
-class Service(NamedTuple):
+class Service:
     """One bound service instance. ``repr`` never shows credentials.
 
-    A ``NamedTuple``, not a frozen dataclass: as immutable and typed, but a worker defines a
-    frozen dataclass about ten times slower (it ``exec``s its methods at import). Two records
-    of the same binding are equal whatever source they came from, so a binding listed twice
-    counts once; ``credentials`` is a dict, so a service is not hashable.
+    A record (docs/architecture.rst, "Records"): fields fixed by ``__slots__``, set once in
+    ``__init__`` (``Final``: mypy refuses a later assignment). Two records of the same binding
+    are equal whatever source they came from, so a binding listed twice counts once;
+    ``credentials`` is a dict, so a service is not hashable.
     """
 
-    name: str
-    label: str
-    tags: list[str]
-    credentials: dict[str, Any]
-    plan: str = ""
-    source: str = VCAP_SERVICES
+    __slots__ = ("credentials", "label", "name", "plan", "source", "tags")
+
+    def __init__(
+        self,
+        name: str,
+        label: str,
+        tags: list[str],
+        credentials: dict[str, Any],
+        plan: str = "",
+        source: str = VCAP_SERVICES,
+    ) -> None:
+        self.name: Final = name
+        self.label: Final = label
+        self.tags: Final = tags
+        self.credentials: Final = credentials
+        self.plan: Final = plan
+        self.source: Final = source
 
     def __repr__(self) -> str:
         return f"Service(name={self.name!r}, label={self.label!r}, tags={self.tags!r})"
@@ -33,10 +44,11 @@ class Service(NamedTuple):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Service):
             return NotImplemented
-        return self[:5] == other[:5]  # all but ``source``
+        return self._compared() == other._compared()
 
-    def __ne__(self, other: object) -> bool:
-        return not self == other
+    def _compared(self) -> tuple[object, ...]:
+        """All but ``source``."""
+        return (self.name, self.label, self.tags, self.credentials, self.plan)
 
     @property
     def user_provided(self) -> bool:

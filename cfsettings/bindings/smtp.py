@@ -10,9 +10,9 @@ When the binding does not say, the port decides the encryption as RFC 8314 assig
 none; an ``smtps`` URI is implicit TLS. Without a port: 465 with implicit TLS, else 587.
 """
 
-# No ``from __future__ import annotations``: NamedTuple would compile each annotation string
-# whenever a worker imports cfsettings (see bench/RESULTS.md).
-from typing import NamedTuple
+from __future__ import annotations
+
+from typing import Final
 from urllib.parse import parse_qsl, unquote
 
 from cfsettings.bindings.classify import Match
@@ -32,18 +32,42 @@ IMPLICIT_TLS_PORT = 465
 SUBMISSION_PORT = 587
 
 
-class Relay(NamedTuple):
+class Relay:
     """How to hand mail to one bound relay. ``repr`` hides the password."""
 
-    service: str
-    host: str
-    port: int
-    username: str = ""
-    password: str = ""
-    use_tls: bool = False
-    use_ssl: bool = False
-    sender: str | None = None
-    server_email: str | None = None
+    __slots__ = (
+        "host",
+        "password",
+        "port",
+        "sender",
+        "server_email",
+        "service",
+        "use_ssl",
+        "use_tls",
+        "username",
+    )
+
+    def __init__(
+        self,
+        service: str,
+        host: str,
+        port: int,
+        username: str = "",
+        password: str = "",
+        use_tls: bool = False,
+        use_ssl: bool = False,
+        sender: str | None = None,
+        server_email: str | None = None,
+    ) -> None:
+        self.service: Final = service
+        self.host: Final = host
+        self.port: Final = port
+        self.username: Final = username
+        self.password: Final = password
+        self.use_tls: Final = use_tls
+        self.use_ssl: Final = use_ssl
+        self.sender: Final = sender
+        self.server_email: Final = server_email
 
     def __repr__(self) -> str:
         return (

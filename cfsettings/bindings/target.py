@@ -27,9 +27,9 @@ entry (which beats the path) only in binding directories, where spring-cloud-bin
 it: in ``VCAP_SERVICES`` documents brokers use ``database`` for other things.
 """
 
-# No ``from __future__ import annotations``: NamedTuple would compile each annotation string
-# whenever a worker imports cfsettings (see bench/RESULTS.md).
-from typing import Any, NamedTuple
+from __future__ import annotations
+
+from typing import Any, Final
 
 from cfsettings.bindings.fields import Where, first, first_key, host_entry, port_number, text
 from cfsettings.bindings.uris import UriFacts
@@ -51,12 +51,17 @@ SENTINEL_KEYS = ("sentinel.master", "sentinel.nodes", "sentinels", "master_name"
 CLUSTER_KEYS = ("cluster.nodes", "cluster.max-redirects")
 
 
-class Address(NamedTuple):
+class Address:
     """The hosts (with ports) to connect to, and notes on conflicts between sources."""
 
-    hosts: tuple[tuple[str, int], ...]
-    notes: tuple[str, ...]
-    tls: bool | None = None  # Redis tls_port
+    __slots__ = ("hosts", "notes", "tls")
+
+    def __init__(
+        self, hosts: tuple[tuple[str, int], ...], notes: tuple[str, ...], tls: bool | None = None
+    ) -> None:
+        self.hosts: Final = hosts
+        self.notes: Final = notes
+        self.tls: Final = tls  # Redis tls_port
 
 
 def read_address(where: Where, fields: dict[str, Any], uris: list[UriFacts]) -> Address:

@@ -11,9 +11,9 @@ Kubernetes binding entries give some parameters as fields (spring-cloud-bindings
 and a field beats the same parameter in a URI's query.
 """
 
-# No ``from __future__ import annotations``: NamedTuple would compile each annotation string
-# whenever a worker imports cfsettings (see bench/RESULTS.md).
-from typing import Any, NamedTuple
+from __future__ import annotations
+
+from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from cfsettings.bindings.fields import Where, first_key, split_host_port, text, valid_port
@@ -25,16 +25,28 @@ URI_FIELDS = (("r2dbcurl", "r2dbc-url"), ("jdbcurl", "jdbcUrl"), ("uri", "uri"))
 _PREFIXES = ("jdbc:", "r2dbc:pool:", "r2dbc:")
 
 
-class UriFacts(NamedTuple):
+class UriFacts:
     """One URI's facts; ``None`` where the URI does not say. ``repr`` hides the login."""
 
-    source: str
-    addresses: tuple[tuple[str, int | None], ...]
-    username: str | None
-    password: str | None
-    database: str | None
-    params: dict[str, str]
-    tls: bool | None
+    __slots__ = ("addresses", "database", "params", "password", "source", "tls", "username")
+
+    def __init__(
+        self,
+        source: str,
+        addresses: tuple[tuple[str, int | None], ...],
+        username: str | None,
+        password: str | None,
+        database: str | None,
+        params: dict[str, str],
+        tls: bool | None,
+    ) -> None:
+        self.source: Final = source
+        self.addresses: Final = addresses
+        self.username: Final = username
+        self.password: Final = password
+        self.database: Final = database
+        self.params: Final = params
+        self.tls: Final = tls
 
     def __repr__(self) -> str:
         return f"UriFacts(source={self.source!r}, addresses={self.addresses!r})"

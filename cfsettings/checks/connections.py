@@ -22,7 +22,7 @@ from cfsettings.concurrency import INSTANCES_VARIABLE, Process, read_process
 from cfsettings.connections import stated_limit
 
 if TYPE_CHECKING:
-    from cfsettings.resolve import Resolution
+    from cfsettings.resolution import Resolution
 
 #: psycopg_pool's size when ``OPTIONS["pool"]`` is ``True`` (min_size 4, max_size = min_size).
 PSYCOPG_POOL_DEFAULT = 4

@@ -17,7 +17,8 @@ from django.core import checks
 from cfsettings.bindings.classify import MEMCACHED, MYSQL, POSTGRESQL, REDIS, Match
 from cfsettings.caches import PYLIBMC_BACKEND
 from cfsettings.defaults import FIRST_BY_NAME, copied_service
-from cfsettings.resolve import KIND_NAMES, Bound, Resolution, Resolved
+from cfsettings.resolution import Bound, Resolution, Resolved
+from cfsettings.resolve import KIND_NAMES
 
 #: For each kind: the modules any of which is its driver, and how to install one.
 DRIVERS: dict[str, tuple[tuple[str, ...], str]] = {

@@ -26,7 +26,8 @@ from django.conf import global_settings, settings
 from django.core import checks
 
 from cfsettings.bindings.sources import VCAP_APPLICATION
-from cfsettings.resolve import Resolution, Resolved, resolve
+from cfsettings.resolution import Resolution, Resolved
+from cfsettings.resolve import resolve
 
 #: django-storages' S3 backend and the client it drives.
 S3_MODULES = ("storages", "boto3")

@@ -27,7 +27,7 @@ from cfsettings.bindings.classify import REDIS
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from cfsettings.resolve import Resolved
+    from cfsettings.resolution import Resolved
 
 # DER tags and the object identifiers of the extensions that strict verification needs.
 SEQUENCE, BOOLEAN, OCTET_STRING, BIT_STRING, OID = 0x30, 0x01, 0x04, 0x03, 0x06

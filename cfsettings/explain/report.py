@@ -44,15 +44,8 @@ from cfsettings.masking import Masker
 from cfsettings.platform.explain import platform_report
 from cfsettings.platform.logging import LOG_LEVEL_VARIABLE
 from cfsettings.platform.secret_key import SECRET_KEY_VARIABLES
-from cfsettings.resolve import (
-    CACHE_FAMILY,
-    DATABASE_FAMILY,
-    URL_FAMILIES,
-    Bound,
-    Resolution,
-    Resolved,
-    resolve,
-)
+from cfsettings.resolution import Bound, Resolution, Resolved
+from cfsettings.resolve import CACHE_FAMILY, DATABASE_FAMILY, URL_FAMILIES, resolve
 
 WIDTH = 80
 

@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from cfsettings.email import EMAIL_NAMES, SENDER_NAMES, email_settings, mailers_supported
 from cfsettings.masking import Masker
-from cfsettings.resolve import Bound, Resolution
+from cfsettings.resolution import Bound, Resolution
 from cfsettings.storage import storages
 
 

@@ -26,7 +26,8 @@ from cfsettings.platform.secret_key import (
     secret_key,
 )
 from cfsettings.platform.static import static_settings
-from cfsettings.resolve import Resolution, resolve
+from cfsettings.resolution import Resolution
+from cfsettings.resolve import resolve
 
 #: In the order explain lists them.
 NAMES = (

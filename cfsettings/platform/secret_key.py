@@ -20,7 +20,7 @@ from cfsettings.platform.detect import application_name, on_cloud_foundry
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from cfsettings.resolve import Resolution
+    from cfsettings.resolution import Resolution
 
 SECRET_KEY_VARIABLES = ("SECRET_KEY", "DJANGO_SECRET_KEY")
 #: A bound service with this tag may carry the key, under one of ``CREDENTIAL_NAMES``.

@@ -644,11 +644,3 @@ def test_endpoint_defaults():
         [],
     )
     assert (endpoint.hosts, endpoint.client_cert, endpoint.client_key) == ((), None, None)
-
-
-def test_records_are_frozen():
-    endpoint = read({"host": "h", "name": "d"})
-    match = Match(Service("svc", "up", [], {}), "postgresql", "test")
-    for record, attribute in ((endpoint, "host"), (match, "kind"), (match.service, "name")):
-        with pytest.raises(AttributeError):
-            setattr(record, attribute, "x")

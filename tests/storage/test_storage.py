@@ -11,6 +11,7 @@ from cfsettings.bindings.s3 import Bucket, read_bucket
 from cfsettings.bindings.sources import Service
 from cfsettings.storage import S3_BACKEND, from_bucket
 from tests.fixtures import HOSTILE, HOSTILE_QUOTED, assert_no_secret, service, vcap
+from tests.records import data
 from tests.storage.fixtures import storage_document
 
 FILESYSTEM = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
@@ -168,14 +169,16 @@ def test_fields_win_over_the_uri():
             "endpoint": "https://field.example.com",
         }
     )
-    assert found == Bucket(
-        service="media",
-        name="field-bucket",
-        access_key="field-key",
-        secret_key="field-secret",
-        region="field-region",
-        endpoint_url="https://field.example.com",
-        path_style=True,
+    assert data(found) == data(
+        Bucket(
+            service="media",
+            name="field-bucket",
+            access_key="field-key",
+            secret_key="field-secret",
+            region="field-region",
+            endpoint_url="https://field.example.com",
+            path_style=True,
+        )
     )
 
 
