@@ -16,11 +16,11 @@ PEP 562), and a settings module that does not call them does not pay for them.
 from typing import TYPE_CHECKING
 
 from cfsettings.caches import CacheConfig, caches
-from cfsettings.configure import configure
 from cfsettings.databases import DatabaseConfig, databases
 from cfsettings.hosts import allowed_hosts
 
 if TYPE_CHECKING:
+    from cfsettings.appliers import configure
     from cfsettings.email import email_settings
     from cfsettings.platform.detect import on_cloud_foundry
     from cfsettings.platform.https import csrf_trusted_origins, https_settings
@@ -49,6 +49,7 @@ __version__ = "0.1.0"
 
 #: Public name -> the module that defines it, imported on first use.
 LAZY = {
+    "configure": "cfsettings.appliers",
     "csrf_trusted_origins": "cfsettings.platform.https",
     "email_settings": "cfsettings.email",
     "https_settings": "cfsettings.platform.https",

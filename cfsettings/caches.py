@@ -13,7 +13,6 @@ from typing import Any, TypedDict
 
 from cfsettings.bindings.classify import MEMCACHED, REDIS
 from cfsettings.bindings.endpoint import Endpoint, join_host_port
-from cfsettings.bindings.tls import write_pem
 from cfsettings.databases import merge_options
 from cfsettings.defaults import with_default
 from cfsettings.errors import improperly_configured
@@ -107,6 +106,8 @@ def from_endpoint(
         if "client_name" in endpoint.params:  # a binding directory's client-name entry
             options["client_name"] = endpoint.params["client_name"]
         if endpoint.ca:
+            from cfsettings.bindings.tls import write_pem  # imported only with certificates
+
             options["ssl_ca_certs"] = (
                 endpoint.ca if os.path.isabs(endpoint.ca) else write_pem(endpoint.ca, cert_dir)
             )

@@ -13,7 +13,6 @@ from typing import Any, TypedDict
 from cfsettings.bindings.classify import MYSQL, POSTGRESQL
 from cfsettings.bindings.endpoint import Endpoint
 from cfsettings.bindings.target import libpq_host_port
-from cfsettings.bindings.tls import is_pem, write_pem
 from cfsettings.connections import Connecting, ConnectionPlan
 from cfsettings.defaults import with_default
 from cfsettings.errors import improperly_configured
@@ -174,8 +173,8 @@ def from_endpoint(
             k.lower(): v for k, v in endpoint.params.items() if k.lower() in LIBPQ_PARAMETERS
         }
         for name in ("sslrootcert", "sslcert", "sslkey"):
-            if is_pem(options.get(name, "")):  # Google's broker puts the PEM itself in its URI
-                options[name] = write_pem(options[name], cert_dir)
+            if name in options:
+                options[name] = _inline_pem(options[name], cert_dir)
         files = _tls_files(
             endpoint,
             cert_dir,
@@ -204,6 +203,13 @@ def from_endpoint(
     return entry
 
 
+def _inline_pem(value: str, cert_dir: str | None) -> str:
+    """A path as it is; PEM text (Google's broker puts it in its URI) written to a file."""
+    from cfsettings.bindings.tls import is_pem, write_pem  # imported only with certificates
+
+    return write_pem(value, cert_dir) if is_pem(value) else value
+
+
 def _tls_files(
     endpoint: Endpoint, cert_dir: str | None, names: Mapping[str, str]
 ) -> dict[str, str]:
@@ -211,8 +217,12 @@ def _tls_files(
     files = {}
     for option, attribute in names.items():
         value = getattr(endpoint, attribute)
-        if value:
-            files[option] = value if os.path.isabs(value) else write_pem(value, cert_dir)
+        if value and os.path.isabs(value):
+            files[option] = value
+        elif value:
+            from cfsettings.bindings.tls import write_pem  # imported only with certificates
+
+            files[option] = write_pem(value, cert_dir)
     return files
 
 

@@ -37,8 +37,8 @@ from cfsettings.bindings.classify import (
     classify,
 )
 from cfsettings.bindings.endpoint import read_endpoint
+from cfsettings.bindings.service import CERT_DIR_VARIABLE
 from cfsettings.bindings.sources import Service, binding_source, read_services
-from cfsettings.bindings.tls import CERT_DIR_VARIABLE
 from cfsettings.defaults import choose_default
 from cfsettings.errors import improperly_configured_type
 from cfsettings.resolution import Bound, Resolution, Resolved
@@ -99,15 +99,16 @@ def resolve(environ: Mapping[str, str], families: tuple[Family, ...] = FAMILIES)
     except improperly_configured_type() as exc:
         error = str(exc)
     resolved = tuple(_resolve_service(service, kinds) for service in services)
+    matched = [(r.decision.kind, r) for r in resolved if isinstance(r.decision, Match)]
     return Resolution(
         source=source,
         ignored_sources=tuple(ignored),
         error=error,
         services=resolved,
-        databases=_bound(DATABASE_FAMILY, resolved, environ),
-        caches=_bound(CACHE_FAMILY, resolved, environ),
-        storages=_bound(STORAGE_FAMILY, resolved, environ),
-        email=_bound(EMAIL_FAMILY, resolved, environ),
+        databases=_bound(DATABASE_FAMILY, matched, environ),
+        caches=_bound(CACHE_FAMILY, matched, environ),
+        storages=_bound(STORAGE_FAMILY, matched, environ),
+        email=_bound(EMAIL_FAMILY, matched, environ),
         cert_dir=environ.get(CERT_DIR_VARIABLE) or None,
         environ=environ,
     )
@@ -139,8 +140,10 @@ def _read(service: Service, match: Match) -> Resolved:
     return Resolved(service, match, endpoint=read_endpoint(match))
 
 
-def _bound(family: Family, resolved: tuple[Resolved, ...], environ: Mapping[str, str]) -> Bound:
-    members = tuple(r for r in resolved if r.match is not None and r.match.kind in family.kinds)
+def _bound(
+    family: Family, matched: list[tuple[str, Resolved]], environ: Mapping[str, str]
+) -> Bound:
+    members = tuple(r for kind, r in matched if kind in family.kinds)
     requested = environ.get(family.variable) or None
     default = default_error = None
     if members:

@@ -441,7 +441,7 @@ def test_too_many_services_are_refused():
 @pytest.mark.parametrize(
     ("depth", "message"),
     [
-        (MAX_DEPTH + 1, "VCAP_SERVICES is nested more than 64 levels deep"),
+        (MAX_DEPTH + 1, "'n' in VCAP_SERVICES: 'credentials' are nested more than 64 levels"),
         (100_000, "VCAP_SERVICES is nested too deeply to read."),
     ],
 )
@@ -449,6 +449,14 @@ def test_deep_nesting_is_refused(depth, message):
     text = '{"x": [{"name": "n", "credentials": {"a": ' + "[" * depth + "]" * depth + "}}]}"
     with pytest.raises(ImproperlyConfigured, match=message):
         read_services({VCAP_SERVICES: text})
+
+
+def test_deep_nesting_outside_the_credentials_is_never_kept():
+    """Only a service's credentials are kept (and walked later); json refuses the absurd."""
+    deep = "[" * (MAX_DEPTH * 2) + "]" * (MAX_DEPTH * 2)
+    text = '{"x": [{"name": "n", "volume_mounts": ' + deep + ', "credentials": {}}]}'
+    (service,) = read_services({VCAP_SERVICES: text})
+    assert (service.name, service.credentials) == ("n", {})
 
 
 def test_nesting_at_the_limit_is_read():

@@ -17,7 +17,7 @@ several rules recognise still yields one database or cache.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
 from cfsettings.bindings.service import Service
@@ -107,8 +107,12 @@ def lower_keys(credentials: dict[str, Any]) -> dict[str, Any]:
 
 def uri_schemes(service: Service) -> list[tuple[str, str]]:
     """``(credential key, scheme)`` for every URI-like credential, ``jdbc:`` prefix removed."""
+    return _schemes(service.credentials, lower_keys(service.credentials))
+
+
+def _schemes(credentials: dict[str, Any], lowered: dict[str, Any]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
-    for key, value in _uri_values(service.credentials):
+    for key, value in _uri_values(credentials, lowered):
         if not isinstance(value, str) or ":" not in value:
             continue
         text = value.strip().lower()
@@ -120,21 +124,19 @@ def uri_schemes(service: Service) -> list[tuple[str, str]]:
     return found
 
 
+_SCHEME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+-.")
+
+
 def _is_scheme(text: str) -> bool:
-    """RFC 3986 scheme syntax: a letter, then letters, digits, ``+``, ``-`` or ``.``."""
-    return (
-        text[:1].isalpha()
-        and text.isascii()
-        and all(char.isalnum() or char in "+-." for char in text)
-    )
+    """RFC 3986 scheme syntax (lower-cased): a letter, then letters, digits, ``+-.``."""
+    return text[:1].isalpha() and text.isascii() and _SCHEME_CHARACTERS.issuperset(text)
 
 
 #: Every credential key that may hold a connection URI, and its rank: the order they are read.
 URI_KEY_RANK = {key: rank for rank, key in enumerate((*URI_KEYS, *JDBC_KEYS, *R2DBC_KEYS))}
 
 
-def _uri_values(credentials: dict[str, Any]) -> Iterable[tuple[str, Any]]:
-    lowered = lower_keys(credentials)
+def _uri_values(credentials: dict[str, Any], lowered: dict[str, Any]) -> Iterable[tuple[str, Any]]:
     # Look up the service's few keys, not every known key (this runs for every service).
     for key in sorted(
         (key for key in lowered if key in URI_KEY_RANK), key=URI_KEY_RANK.__getitem__
@@ -160,11 +162,14 @@ def nested_connection(credentials: dict[str, Any]) -> dict[str, Any] | None:
 
 def classify(service: Service) -> Match | Ignored:
     """Recognise one service, or say why it is not a database or cache."""
-    levels = (_by_scheme, _by_tags, _by_label, _by_shape)
+    keys = lower_keys(service.credentials)
+    schemes = _schemes(service.credentials, keys)
+    by_scheme = _by_scheme(schemes)
+    unknown_scheme = None if by_scheme else _unknown_scheme(schemes)
     ambiguous: list[str] = []
-    unknown_scheme: str | None = None
-    for level in levels:
-        found = level(service)
+    for found in _levels(service, keys, by_scheme):
+        if not found:
+            continue
         kinds = {kind for kind, _ in found}
         if len(kinds) == 1:
             kind, rule = found[0]
@@ -176,8 +181,6 @@ def classify(service: Service) -> Match | Ignored:
             return Match(service, kind, rule)
         if len(kinds) > 1:
             ambiguous.append(", ".join(rule for _, rule in found))
-        if level is _by_scheme and not found:
-            unknown_scheme = _unknown_scheme(service)
     if ambiguous:
         raise improperly_configured(
             f"Service {service.name!r} is ambiguous: {'; '.join(ambiguous)}. "
@@ -188,9 +191,20 @@ def classify(service: Service) -> Match | Ignored:
     return Ignored(service, "no tag, label, URI scheme or credential matched a known kind")
 
 
-def _by_scheme(service: Service) -> list[tuple[str, str]]:
+def _levels(
+    service: Service, keys: dict[str, Any], by_scheme: list[tuple[str, str]]
+) -> Iterator[list[tuple[str, str]]]:
+    """Each level's ``(kind, rule)`` findings, strongest first; a level is only read when
+    the ones before it did not decide (this runs for every bound service)."""
+    yield by_scheme
+    yield _by_tags(service)
+    yield _by_label(service)
+    yield _by_shape(keys)
+
+
+def _by_scheme(schemes: list[tuple[str, str]]) -> list[tuple[str, str]]:
     found = []
-    for key, scheme in uri_schemes(service):
+    for key, scheme in schemes:
         kind = SCHEME_KIND.get(scheme)
         if kind is not None:
             label = "jdbcUrl" if key in JDBC_KEYS[:2] else key
@@ -198,14 +212,16 @@ def _by_scheme(service: Service) -> list[tuple[str, str]]:
     return found
 
 
-def _unknown_scheme(service: Service) -> str | None:
-    for key, scheme in uri_schemes(service):
+def _unknown_scheme(schemes: list[tuple[str, str]]) -> str | None:
+    for key, scheme in schemes:
         if scheme not in SCHEME_KIND and scheme not in WEB_SCHEMES:
             return f"{key!r} has the scheme {scheme!r}"
     return None
 
 
 def _by_tags(service: Service) -> list[tuple[str, str]]:
+    if not service.tags:
+        return []
     tags = {tag.lower() for tag in service.tags}
     return [(kind, f"tag {tag!r}") for kind, names in TAGS.items() for tag in names if tag in tags]
 
@@ -221,14 +237,16 @@ def _by_label(service: Service) -> list[tuple[str, str]]:
     return found
 
 
-def _by_shape(service: Service) -> list[tuple[str, str]]:
-    keys = lower_keys(service.credentials)
+def _by_shape(keys: dict[str, Any]) -> list[tuple[str, str]]:
     if "servers" in keys:
         return [(MEMCACHED, "credential 'servers'")]
-    found = [next((k for k in names if k in keys), None) for names in _S3_SHAPE]
-    if all(found):
-        return [(S3, f"credentials {', '.join(repr(key) for key in found)}")]
-    return []
+    found = []
+    for names in _S3_SHAPE:  # most services have no bucket: stop at the first missing key
+        key = next((k for k in names if k in keys), None)
+        if key is None:
+            return []
+        found.append(key)
+    return [(S3, f"credentials {', '.join(repr(key) for key in found)}")]
 
 
 _S3_SHAPE = (S3_BUCKET_KEYS, S3_ACCESS_KEYS, S3_SECRET_KEYS)

@@ -20,6 +20,9 @@ MAX_BINDING_FILES = 1_000
 #: Real bindings nest about six levels; the limit keeps later code far from Python's recursion
 #: limit (comparisons and redaction walk the credentials).
 MAX_DEPTH = 64
+#: The levels of a document above a service's credentials: the object, a label's list and
+#: the service itself.
+DOCUMENT_LEVELS = 3
 
 
 def check_size(size: int, where: str) -> None:
@@ -39,6 +42,17 @@ def check_count(count: int, source: str) -> None:
 
 def load_json(text: str, variable: str) -> Any:
     """Parse JSON, naming the variable on failure and never echoing its content."""
+    document = parse_json(text, variable)
+    if nested_deeper_than(document, MAX_DEPTH):
+        raise improperly_configured(
+            f"{variable} is nested more than {MAX_DEPTH} levels deep; cfsettings refuses to "
+            "read it."
+        )
+    return document
+
+
+def parse_json(text: str, variable: str) -> Any:
+    """:func:`load_json` without the depth limit, for a caller that checks what it keeps."""
     try:
         document = json.loads(text)
     except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError for bytes
@@ -48,11 +62,6 @@ def load_json(text: str, variable: str) -> Any:
         raise improperly_configured(f"{variable} is not valid JSON{position}.") from None
     except RecursionError:
         raise improperly_configured(f"{variable} is nested too deeply to read.") from None
-    if nested_deeper_than(document, MAX_DEPTH):
-        raise improperly_configured(
-            f"{variable} is nested more than {MAX_DEPTH} levels deep; cfsettings refuses to "
-            "read it."
-        )
     return document
 
 
@@ -132,6 +141,12 @@ def _parse_instance(raw: Any, key: str, where: str, source: str) -> Service:
         raise improperly_configured(
             f"Service {name!r} in {source}: 'credentials' must be an object, "
             f"not {json_type(credentials)}."
+        )
+    # Only the credentials are kept (and later walked); the document's own levels come first.
+    if nested_deeper_than(credentials, MAX_DEPTH - DOCUMENT_LEVELS):
+        raise improperly_configured(
+            f"Service {name!r} in {source}: 'credentials' are nested more than {MAX_DEPTH} "
+            "levels deep in the document; cfsettings refuses to read them."
         )
     plan = raw.get("plan") or ""
     return Service(

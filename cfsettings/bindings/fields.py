@@ -148,12 +148,15 @@ def join_host_port(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-#: Characters that end a host name inside a URI: a host holding one holds more than a host.
-_URI_DELIMITERS = "@/?#"
+#: Characters that end a host name inside a URI (and brackets): a host holding one holds more
+#: than a host.
+_NOT_IN_HOST = frozenset("@/?#[]")
 
 
 def control_character(value: str) -> str | None:
     """What kind of control character ``value`` holds (for an error message), or ``None``."""
+    if value.isprintable():  # no control character is printable; checked in C, as is usual
+        return None
     for char in value:
         code = ord(char)
         if code == 0:
@@ -173,13 +176,13 @@ def check_text(where: Where, value: str, field: str) -> None:
 def check_host(where: Where, host: str, field: str) -> None:
     """A host name or address: no control characters, whitespace, port, scheme or path."""
     check_text(where, host, field)
-    if any(char.isspace() for char in host):
+    if any(map(str.isspace, host)):
         raise where.error(f"'{field}' contains whitespace; a host name cannot")
     if "://" in host:
         raise where.error(f"'{field}' holds a URI, not a host name; bind the URI as 'uri'")
     if host.startswith("/"):
         return  # a Unix socket directory, as libpq takes it
-    if any(char in _URI_DELIMITERS or char in "[]" for char in host):
+    if not _NOT_IN_HOST.isdisjoint(host):
         raise where.error(f"'{field}' is not a host name or address")
     if host.count(":") == 1:
         raise where.error(

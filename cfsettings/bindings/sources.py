@@ -28,6 +28,7 @@ from cfsettings.bindings.document import (
     json_type,
     load_json,
     nested_deeper_than,
+    parse_json,
     parse_services,
 )
 from cfsettings.bindings.service import (
@@ -83,11 +84,11 @@ def read_services(environ: Mapping[str, str]) -> list[Service]:
     value = environ[source]
     if source == VCAP_SERVICES:
         check_size(len(value), VCAP_SERVICES)
-        return parse_services(load_json(value, VCAP_SERVICES), VCAP_SERVICES)
+        return parse_services(parse_json(value, VCAP_SERVICES), VCAP_SERVICES)
     if source == VCAP_SERVICES_FILE_PATH:
         where = f"{VCAP_SERVICES_FILE_PATH} ({value.strip()!r})"
         text = read_text_file(value.strip(), where)
-        return parse_services(load_json(text, where), VCAP_SERVICES_FILE_PATH)
+        return parse_services(parse_json(text, where), VCAP_SERVICES_FILE_PATH)
     from cfsettings.bindings.k8s import read_binding_root  # only when bindings are directories
 
     return read_binding_root(value.strip(), source)

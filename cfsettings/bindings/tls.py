@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 
+from cfsettings.bindings.service import CERT_DIR_VARIABLE
 from cfsettings.errors import improperly_configured
 
 PEM_BEGIN = "-----BEGIN "
 PEM_END = "-----END "
-CERT_DIR_VARIABLE = "CFSETTINGS_CERT_DIR"
 
 
 def is_pem(text: str) -> bool:

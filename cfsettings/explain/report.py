@@ -23,8 +23,9 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from cfsettings import __version__
+from cfsettings.bindings.service import CERT_DIR_VARIABLE
 from cfsettings.bindings.sources import SOURCES, VCAP_SERVICES, read_application
-from cfsettings.bindings.tls import CERT_DIR_VARIABLE, default_cert_dir
+from cfsettings.bindings.tls import default_cert_dir
 from cfsettings.caches import caches
 from cfsettings.connections import Connecting
 from cfsettings.databases import databases

@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
 from django.test import Client, override_settings
 
 from cfsettings import allowed_hosts, https_settings
-from cfsettings.configure import HEALTH_MIDDLEWARE
+from cfsettings.appliers import HEALTH_MIDDLEWARE
 from cfsettings.platform.health import HealthCheckMiddleware
 from tests.platform.helpers import on_cf
 

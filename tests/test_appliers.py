@@ -15,7 +15,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 import cfsettings
-from cfsettings.configure import (
+from cfsettings.appliers import (
     APPLIERS,
     HEALTH_MIDDLEWARE,
     Context,

@@ -23,9 +23,9 @@ from cfsettings.databases import SQLITE_ENGINE, databases
 from cfsettings.hosts import allowed_hosts
 from cfsettings.resolve import resolve
 
-# ``import cfsettings`` imports this module (so that ``cfsettings.configure`` stays the function
-# even after ``import cfsettings.configure``); the appliers of the other families import their
-# module when called, so a settings module that only calls ``databases()`` does not pay for them.
+# Not named configure.py: importing a module ``cfsettings.configure`` would replace the function
+# of that name in the package. ``import cfsettings`` imports this module only when
+# ``configure`` is first used, and each applier imports its family's module when called.
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, MutableMapping
