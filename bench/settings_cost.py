@@ -32,6 +32,9 @@ whole start-ups is noisy on a busy machine, so the target is measured a third wa
 worker imports ``django.conf``, then times the import of its settings module itself (CPU and
 wall), and the medians of those are compared. cfsettings must cost a real worker no more than
 the glue (ratio at most 1.00); the script says so in one line.
+With ``--instructions``, the same in-worker import is counted in CPU instructions by
+valgrind's callgrind (``PYTHONHASHSEED=0``): the same count on every run whatever else the
+machine is doing, so a change can be compared where timings swing by a third.
 Finally ``-X importtime`` lists what cfsettings' import costs, module by module.
 
 An alternative whose package is not installed is skipped, and the script says so.
@@ -44,6 +47,7 @@ import compileall
 import importlib.util
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -378,6 +382,38 @@ def report_in_worker(costs: dict, runs: int) -> None:
     )
 
 
+def instructions(alternatives: dict, env: dict) -> None:
+    """Callgrind's instruction count of each settings import on top of ``import django.conf``
+    (the difference of two runs), and the ratio to the glue."""
+    if shutil.which("valgrind") is None:
+        print("\ninstruction counts: skipped (valgrind is not installed)")
+        return
+    env = {**env, "PYTHONHASHSEED": "0"}
+
+    def count(code: str) -> int:
+        argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+        argv += [sys.executable, *FLAGS, "-c", code]
+        err = subprocess.run(
+            argv, env=env, cwd=workdir(env), check=True, capture_output=True, text=True
+        ).stderr
+        found = re.search(r"Collected : (\d+)", err)
+        if found is None:
+            sys.exit(f"callgrind printed no count for {code!r}")
+        return int(found.group(1))
+
+    base = count("import django.conf")
+    counts = {
+        name: count(f"import django.conf; import {module}") - base
+        for name, (module, _) in alternatives.items()
+    }
+    print("\ninstructions in a real worker (callgrind, after `import django.conf`)")
+    for name, value in counts.items():
+        print(f"  {name:<25} {value / 1e6:9.2f} M")
+    if GLUE in counts:
+        ratio = counts[BASELINE] / counts[GLUE]
+        print(f"  instructions, cfsettings / {GLUE}: {ratio:.3f}")
+
+
 def importtime(module: str, env: dict, runs: int, top: int) -> None:
     """Median self time of every module cfsettings' import adds, largest first."""
     baseline_modules: set = set()
@@ -430,6 +466,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--importtime-runs", type=int, default=5)
     parser.add_argument("--no-django-row", action="store_true", help="skip the django.conf row")
     parser.add_argument(
+        "--instructions", action="store_true", help="count instructions with callgrind too"
+    )
+    parser.add_argument(
         "--site",
         action="store_true",
         help="per process without -S: site runs (with an editable install, its import hook too)",
@@ -470,6 +509,8 @@ def main(argv: list[str] | None = None) -> int:
                 per_process(alternatives, env, args.runs, "import django.conf; "),
             )
             report_in_worker(in_worker(alternatives, env, args.runs), args.runs)
+            if args.instructions:
+                instructions(alternatives, env)
         if args.importtime_runs:
             importtime("settings_cfsettings", env, args.importtime_runs, top=12)
     return 0

@@ -87,7 +87,7 @@ def read_uri(where: Where, value: Any, name: str) -> UriFacts | None:
         username, colon, secret = userinfo.partition(":")
         username = unquote(username)
         password = unquote(secret) if colon else None
-    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    params = dict(parse_qsl(parts.query, keep_blank_values=True)) if parts.query else {}
     if name != "uri" or where.kind == POSTGRESQL:  # libpq and JDBC take the login here too
         username = params.pop("user", username)
         password = params.pop("password", password)
