@@ -5,7 +5,7 @@ settings whose key names a password, but print a ``LOCATION`` as it is. The boun
 come from :func:`cfsettings.resolve.resolve`, as the checks and explain see them.
 """
 
-# No ``from __future__ import annotations``: NamedTuple and TypedDict would then compile
+# No ``from __future__ import annotations``: the TypedDict below would then compile
 # each annotation string whenever a worker imports cfsettings (see bench/RESULTS.md).
 import os
 from collections.abc import Mapping
