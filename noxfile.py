@@ -90,7 +90,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", "cfsettings", "tests", "bench", "noxfile.py")
     session.run("mypy")
-    session.run("mypy", "--strict", "tests/typecheck")  # records are frozen for mypy
+    session.run("mypy", "--strict", "tests/typecheck")  # frozen records, typed entries
 
 
 @nox.session(python=NEWEST[0])

@@ -15,13 +15,14 @@ PEP 562), and a settings module that does not call them does not pay for them.
 
 from typing import TYPE_CHECKING
 
-from cfsettings.caches import CacheConfig, caches
-from cfsettings.databases import DatabaseConfig, databases
+from cfsettings.caches import caches
+from cfsettings.databases import databases
 from cfsettings.hosts import allowed_hosts
 
 if TYPE_CHECKING:
     from cfsettings.appliers import configure
     from cfsettings.email import email_settings
+    from cfsettings.entries import CacheConfig, DatabaseConfig
     from cfsettings.platform.detect import on_cloud_foundry
     from cfsettings.platform.https import csrf_trusted_origins, https_settings
     from cfsettings.platform.logging import logging_config
@@ -49,6 +50,8 @@ __version__ = "0.1.0"
 
 #: Public name -> the module that defines it, imported on first use.
 LAZY = {
+    "CacheConfig": "cfsettings.entries",
+    "DatabaseConfig": "cfsettings.entries",
     "configure": "cfsettings.appliers",
     "csrf_trusted_origins": "cfsettings.platform.https",
     "email_settings": "cfsettings.email",

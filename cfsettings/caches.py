@@ -5,11 +5,11 @@ settings whose key names a password, but print a ``LOCATION`` as it is. The boun
 come from :func:`cfsettings.resolve.resolve`, as the checks and explain see them.
 """
 
-# No ``from __future__ import annotations``: the TypedDict below would then compile
-# each annotation string whenever a worker imports cfsettings (see bench/RESULTS.md).
+from __future__ import annotations
+
 import os
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from cfsettings.bindings.classify import MEMCACHED, REDIS
 from cfsettings.bindings.endpoint import Endpoint, join_host_port
@@ -19,18 +19,8 @@ from cfsettings.errors import improperly_configured
 from cfsettings.resolution import Resolution
 from cfsettings.resolve import CACHE_FAMILY, resolve
 
-
-class CacheConfig(TypedDict, total=False):
-    """One ``CACHES`` entry, as Django reads it, for type checkers:
-    ``CACHES: dict[str, CacheConfig] = caches()``."""
-
-    BACKEND: str
-    LOCATION: str | list[str]
-    OPTIONS: dict[str, Any]
-    KEY_PREFIX: str
-    TIMEOUT: int | None
-    VERSION: int
-    KEY_FUNCTION: str
+if TYPE_CHECKING:
+    from cfsettings.entries import CacheConfig
 
 
 REDIS_URL = CACHE_FAMILY.url_variable

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from cfsettings.bindings.endpoint import Endpoint
     from cfsettings.concurrency import Process
-    from cfsettings.databases import DatabaseConfig
+    from cfsettings.entries import DatabaseConfig
 
 POOLER_VARIABLE = "CFSETTINGS_DATABASE_POOLER"
 TRANSACTION, SESSION, NONE = "transaction", "session", "none"

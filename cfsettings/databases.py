@@ -4,11 +4,11 @@
 services come from :func:`cfsettings.resolve.resolve`, as the checks and explain see them.
 """
 
-# No ``from __future__ import annotations``: the TypedDict below would then compile
-# each annotation string whenever a worker imports cfsettings (see bench/RESULTS.md).
+from __future__ import annotations
+
 import os
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from cfsettings.bindings.classify import MYSQL, POSTGRESQL
 from cfsettings.bindings.endpoint import Endpoint
@@ -19,25 +19,8 @@ from cfsettings.errors import improperly_configured
 from cfsettings.resolution import Resolution, Resolved
 from cfsettings.resolve import DATABASE_FAMILY, resolve
 
-
-class DatabaseConfig(TypedDict, total=False):
-    """One ``DATABASES`` entry, as Django reads it (the keys cfsettings or dj-database-url
-    may set), for type checkers: ``DATABASES: dict[str, DatabaseConfig] = databases()``."""
-
-    ENGINE: str
-    NAME: str
-    USER: str
-    PASSWORD: str
-    HOST: str
-    PORT: str | int
-    CONN_MAX_AGE: int | None
-    CONN_HEALTH_CHECKS: bool
-    OPTIONS: dict[str, Any]
-    TEST: dict[str, Any]
-    ATOMIC_REQUESTS: bool
-    AUTOCOMMIT: bool
-    DISABLE_SERVER_SIDE_CURSORS: bool
-    TIME_ZONE: str
+if TYPE_CHECKING:
+    from cfsettings.entries import DatabaseConfig
 
 
 DATABASE_URL = DATABASE_FAMILY.url_variable

@@ -105,7 +105,7 @@ def parse_services(document: Any, source: str = VCAP_SERVICES) -> list[Service]:
                 f"{source}[{key!r}] must be a list of services, not {json_type(instances)}."
             )
         for index, raw in enumerate(instances):
-            service = _parse_instance(raw, key, f"{source}[{key!r}][{index}]", source)
+            service = _parse_instance(raw, key, index, source)
             previous = seen.get(service.name)
             if previous is not None:
                 if previous == service:
@@ -120,12 +120,16 @@ def parse_services(document: Any, source: str = VCAP_SERVICES) -> list[Service]:
     return services
 
 
-def _parse_instance(raw: Any, key: str, where: str, source: str) -> Service:
+def _parse_instance(raw: Any, key: str, index: int, source: str) -> Service:
     if not isinstance(raw, dict):
-        raise improperly_configured(f"{where} must be an object, not {json_type(raw)}.")
+        raise improperly_configured(
+            f"{source}[{key!r}][{index}] must be an object, not {json_type(raw)}."
+        )
     name = raw.get("name", raw.get("instance_name"))
     if not isinstance(name, str) or not name:
-        raise improperly_configured(f"{where} has no 'name' (a non-empty string).")
+        raise improperly_configured(
+            f"{source}[{key!r}][{index}] has no 'name' (a non-empty string)."
+        )
     label = raw.get("label", key)
     if not isinstance(label, str):
         raise improperly_configured(f"Service {name!r} in {source}: 'label' must be a string.")
