@@ -459,6 +459,12 @@ def test_deep_nesting_outside_the_credentials_is_never_kept():
     assert (service.name, service.credentials) == ("n", {})
 
 
+def test_deep_nesting_of_vcap_application_is_refused():
+    text = '{"application_uris": ' + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + "}"
+    with pytest.raises(ImproperlyConfigured, match="VCAP_APPLICATION is nested more than 64"):
+        allowed_hosts(environ={VCAP_APPLICATION: text})
+
+
 def test_nesting_at_the_limit_is_read():
     depth = MAX_DEPTH - 4  # the document's own four levels, then the credential
     text = '{"x": [{"name": "n", "credentials": {"a": ' + "[" * depth + "]" * depth + "}}]}"

@@ -179,8 +179,7 @@ def classify(service: Service) -> Match | Ignored:
                     f"{unknown_scheme}; cfsettings cannot tell how to connect."
                 )
             return Match(service, kind, rule)
-        if len(kinds) > 1:
-            ambiguous.append(", ".join(rule for _, rule in found))
+        ambiguous.append(", ".join(rule for _, rule in found))  # several kinds
     if ambiguous:
         raise improperly_configured(
             f"Service {service.name!r} is ambiguous: {'; '.join(ambiguous)}. "
