@@ -26,7 +26,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
 from http.cookies import SimpleCookie
@@ -572,7 +572,7 @@ def test_no_services_runs_on_sqlite_and_local_memory(tmp_path):
         assert "Strict-Transport-Security" not in page.headers
         token, _ = sign_guestbook(app)
         check_admin(app, token)
-        with sqlite3.connect(app.site / "db.sqlite3") as second:
+        with closing(sqlite3.connect(app.site / "db.sqlite3")) as second:
             found = second.execute(
                 "SELECT name FROM guestbook_entry WHERE message = ?", (token,)
             ).fetchall()

@@ -7,7 +7,7 @@ import signal
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -381,7 +381,7 @@ def test_an_unusable_engine_is_one_clear_line(engine, expected, tmp_path):
 
 
 def sqlite_tables(path: Path) -> set[str]:
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
 
@@ -393,7 +393,7 @@ def test_sqlite_instances_at_once(tmp_path):
     outputs = [process.stdout + process.stderr for process in processes]
     assert codes == [0] * 4, "\n".join(outputs)
     assert sum(f"{PLANNED_MIGRATIONS} migrations applied" in out for out in outputs) == 1
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         duplicates = conn.execute(
             "SELECT app, name FROM django_migrations GROUP BY app, name HAVING COUNT(*) > 1"
         ).fetchall()
@@ -460,7 +460,7 @@ def test_superuser_needs_every_required_field_and_an_existing_one_is_untouched(t
     assert "superuser 'admin' created" in created.stdout
 
     def admin() -> tuple:
-        with sqlite3.connect(path) as conn:
+        with closing(sqlite3.connect(path)) as conn:
             return conn.execute(
                 "SELECT password, email, team, is_superuser FROM accounts_user"
                 " WHERE username = 'admin'"
