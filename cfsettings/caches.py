@@ -16,11 +16,11 @@ from cfsettings.bindings.endpoint import Endpoint, join_host_port
 from cfsettings.databases import merge_options
 from cfsettings.defaults import with_default
 from cfsettings.errors import improperly_configured
-from cfsettings.resolution import Resolution
 from cfsettings.resolve import CACHE_FAMILY, resolve
 
 if TYPE_CHECKING:
     from cfsettings.entries import CacheConfig
+    from cfsettings.resolution import Resolution
 
 
 REDIS_URL = CACHE_FAMILY.url_variable
@@ -96,11 +96,9 @@ def from_endpoint(
         if "client_name" in endpoint.params:  # a binding directory's client-name entry
             options["client_name"] = endpoint.params["client_name"]
         if endpoint.ca:
-            from cfsettings.bindings.tls import write_pem  # imported only with certificates
+            from cfsettings.bindings.tls import certificate_file  # only with certificates
 
-            options["ssl_ca_certs"] = (
-                endpoint.ca if os.path.isabs(endpoint.ca) else write_pem(endpoint.ca, cert_dir)
-            )
+            options["ssl_ca_certs"] = certificate_file(endpoint.ca, cert_dir)
         location = f"{scheme}://{join_host_port(endpoint.host, endpoint.port)}/{database}"
         return {
             "BACKEND": REDIS_BACKEND,

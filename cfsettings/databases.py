@@ -200,12 +200,10 @@ def _tls_files(
     files = {}
     for option, attribute in names.items():
         value = getattr(endpoint, attribute)
-        if value and os.path.isabs(value):
-            files[option] = value
-        elif value:
-            from cfsettings.bindings.tls import write_pem  # imported only with certificates
+        if value:
+            from cfsettings.bindings.tls import certificate_file  # only with certificates
 
-            files[option] = write_pem(value, cert_dir)
+            files[option] = certificate_file(value, cert_dir)
     return files
 
 

@@ -33,6 +33,12 @@ def default_cert_dir() -> str:
     return os.path.join(tempfile.gettempdir(), f"cfsettings-{os.getuid()}")
 
 
+def certificate_file(value: str, cert_dir: str | None = None) -> str:
+    """A certificate the driver can open: a broker's absolute path as it is, PEM text written
+    to a private file."""
+    return value if os.path.isabs(value) else write_pem(value, cert_dir)
+
+
 def write_pem(pem: str, cert_dir: str | None = None) -> str:
     """Return the path of a private file holding ``pem``, writing it only if needed."""
     import hashlib
