@@ -107,12 +107,8 @@ def lower_keys(credentials: dict[str, Any]) -> dict[str, Any]:
 
 def uri_schemes(service: Service) -> list[tuple[str, str]]:
     """``(credential key, scheme)`` for every URI-like credential, ``jdbc:`` prefix removed."""
-    return _schemes(service.credentials, lower_keys(service.credentials))
-
-
-def _schemes(credentials: dict[str, Any], lowered: dict[str, Any]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
-    for key, value in _uri_values(credentials, lowered):
+    for key, value in _uri_values(service.credentials):
         if not isinstance(value, str) or ":" not in value:
             continue
         text = value.strip().lower()
@@ -136,7 +132,8 @@ def _is_scheme(text: str) -> bool:
 URI_KEY_RANK = {key: rank for rank, key in enumerate((*URI_KEYS, *JDBC_KEYS, *R2DBC_KEYS))}
 
 
-def _uri_values(credentials: dict[str, Any], lowered: dict[str, Any]) -> Iterable[tuple[str, Any]]:
+def _uri_values(credentials: dict[str, Any]) -> Iterable[tuple[str, Any]]:
+    lowered = lower_keys(credentials)
     # Look up the service's few keys, not every known key (this runs for every service).
     for key in sorted(
         (key for key in lowered if key in URI_KEY_RANK), key=URI_KEY_RANK.__getitem__
@@ -162,12 +159,11 @@ def nested_connection(credentials: dict[str, Any]) -> dict[str, Any] | None:
 
 def classify(service: Service) -> Match | Ignored:
     """Recognise one service, or say why it is not a database or cache."""
-    keys = lower_keys(service.credentials)
-    schemes = _schemes(service.credentials, keys)
+    schemes = uri_schemes(service)
     by_scheme = _by_scheme(schemes)
     unknown_scheme = None if by_scheme else _unknown_scheme(schemes)
     ambiguous: list[str] = []
-    for found in _levels(service, keys, by_scheme):
+    for found in _levels(service, by_scheme):
         if not found:
             continue
         kinds = {kind for kind, _ in found}
@@ -190,15 +186,13 @@ def classify(service: Service) -> Match | Ignored:
     return Ignored(service, "no tag, label, URI scheme or credential matched a known kind")
 
 
-def _levels(
-    service: Service, keys: dict[str, Any], by_scheme: list[tuple[str, str]]
-) -> Iterator[list[tuple[str, str]]]:
+def _levels(service: Service, by_scheme: list[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
     """Each level's ``(kind, rule)`` findings, strongest first; a level is only read when
     the ones before it did not decide (this runs for every bound service)."""
     yield by_scheme
     yield _by_tags(service)
     yield _by_label(service)
-    yield _by_shape(keys)
+    yield _by_shape(lower_keys(service.credentials))
 
 
 def _by_scheme(schemes: list[tuple[str, str]]) -> list[tuple[str, str]]:
