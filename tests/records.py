@@ -12,7 +12,7 @@ from typing import Any
 
 def data(value: Any) -> Any:
     """``value`` with every record replaced by its type name and fields, recursively."""
-    slots = getattr(type(value), "__slots__", None)
+    slots = [name for cls in type(value).__mro__ for name in getattr(cls, "__slots__", ())]
     if slots:
         fields = {name: data(getattr(value, name)) for name in slots}
         return (type(value).__name__, fields)

@@ -10,20 +10,19 @@ from typing import Any, Final
 from urllib.parse import SplitResult, urlsplit
 
 from cfsettings.bindings.classify import Match, lower_keys
-from cfsettings.errors import improperly_configured
+from cfsettings.bindings.fields import Where
 
 TRUE = ("true", "yes", "on", "1")
 FALSE = ("false", "no", "off", "0")
 
 
-class Reader:
-    """The lower-cased credentials of one matched service, and who to blame in errors."""
+class Reader(Where):
+    """The lower-cased credentials of one matched service; ``Where`` names it in errors."""
 
-    __slots__ = ("fields", "kind", "service")
+    __slots__ = ("fields",)
 
     def __init__(self, service: str, kind: str, fields: dict[str, Any]) -> None:
-        self.service: Final = service
-        self.kind: Final = kind
+        super().__init__(service, kind)
         self.fields: Final = fields
 
     @classmethod
@@ -97,6 +96,3 @@ class Reader:
             expected = " or ".join(", ".join(schemes).rsplit(", ", 1))
             raise self.error(f"'{key}' has the scheme {scheme!r}, not {expected}")
         return scheme, parts
-
-    def error(self, problem: str) -> Exception:
-        return improperly_configured(f"Service {self.service!r} ({self.kind}): {problem}.")
